@@ -1,0 +1,127 @@
+import type { DType } from './dtype.js';
+import { Graph, type ParamMode, type Tensor } from './graph.js';
+import type { HostTensor } from './host-tensor.js';
+import { writeOnnx, type OnnxWriteOptions } from './onnx/write.js';
+import type { Parameter } from './parameter.js';
+import type { Runtime, Session, SessionOptions } from './runtime/runtime.js';
+import { fmt } from './shape.js';
+
+export interface InputSpec {
+  shape: readonly number[];
+  dtype?: DType;
+  name?: string;
+}
+
+/** What a traced function may return: one tensor, a list, or named tensors. */
+export type TraceResult = Tensor | Tensor[] | Record<string, Tensor>;
+
+export interface TraceOptions {
+  /** Parameters as constants (inference, default) or graph inputs (training). */
+  paramMode?: ParamMode;
+  /** Dotted names for parameters (Module.namedParameters()), used as ONNX value names. */
+  paramNames?: Iterable<[string, Parameter]>;
+}
+
+export interface Traced {
+  graph: Graph;
+  inputs: Tensor[];
+  outputs: Record<string, Tensor>;
+  /** How to give results back: as the function returned them. */
+  shape: 'single' | 'list' | 'record';
+}
+
+/** Runs `fn` on symbolic inputs of the given shapes and records the graph it builds. */
+export function trace(fn: (...xs: Tensor[]) => TraceResult, specs: readonly InputSpec[], o: TraceOptions = {}): Traced {
+  const graph = new Graph(o.paramMode ?? 'constant');
+  if (o.paramNames) graph.nameParameters(o.paramNames);
+  const inputs = specs.map((s, i) => graph.input(s.name ?? (specs.length === 1 ? 'input' : `input_${i}`), s.shape, s.dtype ?? 'float32'));
+  const result = fn(...inputs);
+  if (Array.isArray(result)) {
+    return { graph, inputs, outputs: Object.fromEntries(result.map((t, i) => [`output_${i}`, t])), shape: 'list' };
+  }
+  if ('graph' in result && 'shape' in result && 'dtype' in result) {
+    return { graph, inputs, outputs: { output: result as Tensor }, shape: 'single' };
+  }
+  return { graph, inputs, outputs: result as Record<string, Tensor>, shape: 'record' };
+}
+
+/** Traces `fn` and writes it as ONNX bytes. */
+export function toOnnx(fn: (...xs: Tensor[]) => TraceResult, specs: readonly InputSpec[], o: TraceOptions & OnnxWriteOptions = {}): Uint8Array {
+  const t = trace(fn, specs, o);
+  return writeOnnx(t.graph, t.outputs, o);
+}
+
+interface Entry {
+  traced: Traced;
+  session: Session;
+  /** Parameters baked in as constants, with the version baked in. */
+  baked: [Parameter, number][];
+}
+
+export interface CompileOptions extends TraceOptions, SessionOptions {
+  runtime: Runtime;
+}
+
+/**
+ * A traced function compiled to an onnxruntime session, one session per input signature
+ * (shapes + dtypes), created on first call and reused. If a parameter baked in as a constant is
+ * replaced (Parameter.set), the affected session is rebuilt on the next call.
+ */
+export class CompiledFunction {
+  private readonly cache = new Map<string, Promise<Entry>>();
+
+  constructor(
+    private readonly fn: (...xs: Tensor[]) => TraceResult,
+    private readonly o: CompileOptions,
+  ) {}
+
+  private async build(specs: InputSpec[]): Promise<Entry> {
+    const traced = trace(this.fn, specs, this.o);
+    const model = writeOnnx(traced.graph, traced.outputs);
+    const session = await this.o.runtime.createSession(model, this.o);
+    const baked = traced.graph.paramMode === 'constant' ? [...traced.graph.params.keys()].map((p): [Parameter, number] => [p, p.version]) : [];
+    return { traced, session, baked };
+  }
+
+  private async entry(inputs: readonly HostTensor[]): Promise<Entry> {
+    const key = inputs.map((t) => `${t.dtype}${fmt(t.shape)}`).join(';');
+    let p = this.cache.get(key);
+    if (p) {
+      const e = await p;
+      if (e.baked.every(([param, v]) => param.version === v)) return e;
+      this.cache.delete(key);
+      await e.session.release();
+      p = undefined;
+    }
+    p = this.build(inputs.map((t) => ({ shape: t.shape, dtype: t.dtype })));
+    this.cache.set(key, p);
+    p.catch(() => this.cache.delete(key));
+    return p;
+  }
+
+  /** Runs on concrete inputs; returns results shaped as the traced function returned its tensors. */
+  async run(...inputs: HostTensor[]): Promise<any> {
+    const e = await this.entry(inputs);
+    const feeds: Record<string, HostTensor> = {};
+    e.traced.inputs.forEach((t, i) => (feeds[t.name!] = inputs[i]!));
+    const out = await e.session.run(feeds);
+    if (e.traced.shape === 'single') return out.output;
+    if (e.traced.shape === 'list') return Object.keys(e.traced.outputs).map((k) => out[k]);
+    return out;
+  }
+
+  /** Number of cached sessions (one per input signature). */
+  get sessions(): number {
+    return this.cache.size;
+  }
+
+  async dispose(): Promise<void> {
+    const entries = [...this.cache.values()];
+    this.cache.clear();
+    for (const p of entries) await (await p.catch(() => null))?.session.release();
+  }
+}
+
+export function compile(fn: (...xs: Tensor[]) => TraceResult, o: CompileOptions): CompiledFunction {
+  return new CompiledFunction(fn, o);
+}

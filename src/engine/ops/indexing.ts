@@ -1,0 +1,67 @@
+import type { Tensor } from '../graph.js';
+import { HostTensor } from '../host-tensor.js';
+import { emitSimple } from '../onnx/emitter.js';
+import { check, defineOp } from '../op.js';
+
+/** ONNX Gather: out shape = x.shape[:axis] + indices.shape + x.shape[axis+1:]. */
+export const Gather = defineOp<{ axis: number }>({
+  name: 'Gather',
+  infer: (inputs, { axis }) => {
+    const [x, idx] = inputs as [Tensor, Tensor];
+    check(idx.dtype === 'int64' || idx.dtype === 'int32', 'Gather', `indices must be int64 or int32, got ${idx.dtype}`, inputs);
+    check(axis >= 0 && axis < x.shape.length, 'Gather', `axis ${axis} out of range for rank ${x.shape.length}`, inputs);
+    return [{ shape: [...x.shape.slice(0, axis), ...idx.shape, ...x.shape.slice(axis + 1)], dtype: x.dtype }];
+  },
+  onnx: (n, e) => emitSimple(e, 'Gather', n, { axis: { i: n.attrs.axis } }),
+});
+
+/** One-hot along a new last axis, float32; indices outside [0, depth) give all-zero rows. */
+export const OneHot = defineOp<{ depth: number }>({
+  name: 'OneHot',
+  infer: (inputs, { depth }) => {
+    const idx = inputs[0] as Tensor;
+    check(idx.dtype === 'int64' || idx.dtype === 'int32', 'OneHot', `indices must be int64 or int32, got ${idx.dtype}`, inputs);
+    check(Number.isInteger(depth) && depth > 0, 'OneHot', `depth must be a positive integer, got ${depth}`, inputs);
+    return [{ shape: [...idx.shape, depth], dtype: 'float32' }];
+  },
+  onnx: (n, e) => {
+    // ONNX OneHot wraps negative indices (−1 → depth−1); PyTorch-style ignore values are ≥ depth
+    // (255) or negative (−100), so negatives are first moved out of range.
+    const idx = n.inputs[0]!;
+    const depth = e.initializer(new HostTensor(BigInt64Array.from([BigInt(n.attrs.depth)]), [1], 'int64'), 'onehot_depth');
+    const values = e.initializer(new HostTensor(new Float32Array([0, 1]), [2]), 'onehot_values');
+    const i64 = e.temp('onehot_idx');
+    e.node('Cast', [e.name(idx)], [i64], { to: { i: 7 } });
+    const zero = e.initializer(new HostTensor(new BigInt64Array(1), [], 'int64'), 'zero_i64');
+    const neg = e.temp('onehot_neg');
+    e.node('Less', [i64, zero], [neg]);
+    const out = e.initializer(new HostTensor(BigInt64Array.from([BigInt(n.attrs.depth)]), [], 'int64'), 'onehot_oob');
+    const safe = e.temp('onehot_safe');
+    e.node('Where', [neg, out, i64], [safe]);
+    e.node('OneHot', [safe, depth, values], [e.name(n.outputs[0]!)], { axis: { i: -1 } });
+  },
+});
+
+/**
+ * ScatterElements with add-reduction into zeros of `shape`: out[idx] += updates along `axis`.
+ * The gradient of Gather and of max pooling.
+ */
+export const ScatterAdd = defineOp<{ axis: number; shape: number[] }>({
+  name: 'ScatterAdd',
+  infer: (inputs, a) => {
+    const [idx, upd] = inputs as [Tensor, Tensor];
+    check(idx.dtype === 'int64', 'ScatterAdd', 'indices must be int64', inputs);
+    check(idx.shape.join() === upd.shape.join(), 'ScatterAdd', 'indices and updates must have the same shape', inputs);
+    check(a.shape.length === upd.shape.length, 'ScatterAdd', 'output rank must equal the updates rank', inputs);
+    return [{ shape: [...a.shape], dtype: upd.dtype }];
+  },
+  onnx: (n, e) => {
+    const [idx, upd] = n.inputs as [Tensor, Tensor];
+    const zeros = e.temp('scatter_zeros');
+    e.node('ConstantOfShape', [e.int64s(n.attrs.shape)], [zeros], { value: { t: new HostTensor(new Float32Array(1), [1]) } });
+    e.node('ScatterElements', [zeros, e.name(idx), e.name(upd)], [e.name(n.outputs[0]!)], {
+      axis: { i: n.attrs.axis },
+      reduction: { s: 'add' },
+    });
+  },
+});

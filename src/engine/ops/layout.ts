@@ -1,0 +1,136 @@
+import type { Tensor } from '../graph.js';
+import { HostTensor } from '../host-tensor.js';
+import { emitSimple } from '../onnx/emitter.js';
+import { check, defineOp } from '../op.js';
+import { broadcastShapes, fmt, numel } from '../shape.js';
+
+/** Reshape to a fully resolved shape (the caller resolves -1). */
+export const Reshape = defineOp<{ shape: number[] }>({
+  name: 'Reshape',
+  infer: (inputs, { shape }) => {
+    const x = inputs[0] as Tensor;
+    check(numel(shape) === numel(x.shape), 'Reshape', `cannot reshape ${numel(x.shape)} elements into ${fmt(shape)}`, inputs);
+    return [{ shape: [...shape], dtype: x.dtype }];
+  },
+  onnx: (n, e) => e.node('Reshape', [e.name(n.inputs[0]!), e.int64s(n.attrs.shape)], [e.name(n.outputs[0]!)]),
+});
+
+export const Transpose = defineOp<{ perm: number[] }>({
+  name: 'Transpose',
+  infer: (inputs, { perm }) => {
+    const x = inputs[0] as Tensor;
+    const ok = perm.length === x.shape.length && [...perm].sort((a, b) => a - b).every((v, i) => v === i);
+    check(ok, 'Transpose', `perm ${fmt(perm)} must be a permutation of 0..${x.shape.length - 1}`, inputs);
+    return [{ shape: perm.map((p) => x.shape[p]!), dtype: x.dtype }];
+  },
+  onnx: (n, e) => emitSimple(e, 'Transpose', n, { perm: { ints: n.attrs.perm } }),
+});
+
+/** Broadcasts x to a shape (NumPy rules). */
+export const Expand = defineOp<{ shape: number[] }>({
+  name: 'Expand',
+  infer: (inputs, { shape }) => {
+    const x = inputs[0] as Tensor;
+    const out = broadcastShapes(x.shape, shape);
+    check(out !== null && fmt(out) === fmt(shape), 'Expand', `cannot broadcast to ${fmt(shape)}`, inputs);
+    return [{ shape: [...shape], dtype: x.dtype }];
+  },
+  onnx: (n, e) => e.node('Expand', [e.name(n.inputs[0]!), e.int64s(n.attrs.shape)], [e.name(n.outputs[0]!)]),
+});
+
+export const Concat = defineOp<{ axis: number }>({
+  name: 'Concat',
+  infer: (inputs, { axis }) => {
+    check(inputs.length >= 1, 'Concat', 'needs at least one input', inputs);
+    const first = inputs[0]!;
+    const ok = inputs.every(
+      (t) => t.dtype === first.dtype && t.shape.length === first.shape.length && t.shape.every((d, i) => i === axis || d === first.shape[i]),
+    );
+    check(ok, 'Concat', `all inputs must have the same rank, dtype and dims except along axis ${axis}`, inputs);
+    const shape = [...first.shape];
+    shape[axis] = inputs.reduce((s, t) => s + t.shape[axis]!, 0);
+    return [{ shape, dtype: first.dtype }];
+  },
+  onnx: (n, e) => emitSimple(e, 'Concat', n, { axis: { i: n.attrs.axis } }),
+});
+
+export const Split = defineOp<{ axis: number; sizes: number[] }>({
+  name: 'Split',
+  infer: (inputs, { axis, sizes }) => {
+    const x = inputs[0] as Tensor;
+    const total = sizes.reduce((a, b) => a + b, 0);
+    check(total === x.shape[axis] && sizes.every((s) => s > 0), 'Split', `sizes ${fmt(sizes)} must be positive and sum to dim ${axis} (${x.shape[axis]})`, inputs);
+    return sizes.map((s) => {
+      const shape = [...x.shape];
+      shape[axis] = s;
+      return { shape, dtype: x.dtype };
+    });
+  },
+  onnx: (n, e) => e.node('Split', [e.name(n.inputs[0]!), e.int64s(n.attrs.sizes)], n.outputs.map((t) => e.name(t)), { axis: { i: n.attrs.axis } }),
+});
+
+export interface SliceAttrs {
+  starts: number[];
+  ends: number[];
+  axes: number[];
+  steps: number[];
+}
+
+/** Elements selected along one axis by ONNX Slice semantics (negative indices, clamping, negative steps). */
+export function sliceRange(dim: number, start: number, end: number, step: number): { start: number; length: number } {
+  const s0 = start < 0 ? start + dim : start;
+  const e0 = end < 0 ? end + dim : end;
+  const s = step > 0 ? Math.min(Math.max(s0, 0), dim) : Math.min(Math.max(s0, 0), dim - 1);
+  const en = step > 0 ? Math.min(Math.max(e0, 0), dim) : Math.min(Math.max(e0, -1), dim - 1);
+  return { start: s, length: Math.max(0, Math.ceil((en - s) / step)) };
+}
+
+export const Slice = defineOp<SliceAttrs>({
+  name: 'Slice',
+  infer: (inputs, a) => {
+    const x = inputs[0] as Tensor;
+    check(a.steps.every((s) => s !== 0), 'Slice', 'steps must be non-zero', inputs);
+    const shape = [...x.shape];
+    a.axes.forEach((ax, i) => {
+      check(ax >= 0 && ax < shape.length, 'Slice', `axis ${ax} out of range`, inputs);
+      shape[ax] = sliceRange(x.shape[ax]!, a.starts[i]!, a.ends[i]!, a.steps[i]!).length;
+    });
+    check(shape.every((d) => d > 0), 'Slice', `the slice is empty (result shape ${fmt(shape)})`, inputs);
+    return [{ shape, dtype: x.dtype }];
+  },
+  onnx: (n, e) => {
+    const a = n.attrs;
+    // Clamp to int64-safe values: callers use ±Infinity-like sentinels for "to the end".
+    const c = (v: number[]) => v.map((x) => Math.max(-(2 ** 53), Math.min(2 ** 53, x)));
+    e.node(
+      'Slice',
+      [e.name(n.inputs[0]!), e.int64s(c(a.starts)), e.int64s(c(a.ends)), e.int64s(a.axes), e.int64s(a.steps)],
+      [e.name(n.outputs[0]!)],
+    );
+  },
+});
+
+export type PadMode = 'constant' | 'reflect' | 'edge';
+
+/** Pad with ONNX's pad order: [x1_begin, x2_begin, …, x1_end, x2_end, …]. */
+export const Pad = defineOp<{ pads: number[]; mode: PadMode; value: number }>({
+  name: 'Pad',
+  infer: (inputs, { pads, mode }) => {
+    const x = inputs[0] as Tensor;
+    const r = x.shape.length;
+    check(pads.length === 2 * r, 'Pad', `needs ${2 * r} pad values for rank ${r}, got ${pads.length}`, inputs);
+    const shape = x.shape.map((d, i) => d + pads[i]! + pads[i + r]!);
+    check(shape.every((d) => d > 0), 'Pad', `negative padding removes the whole axis (result ${fmt(shape)})`, inputs);
+    if (mode === 'reflect') {
+      check(x.shape.every((d, i) => pads[i]! < d && pads[i + r]! < d), 'Pad', 'reflect padding must be smaller than the padded dim', inputs);
+    }
+    return [{ shape, dtype: x.dtype }];
+  },
+  onnx: (n, e) => {
+    const x = n.inputs[0]!;
+    const value = n.attrs.mode === 'constant' && n.attrs.value !== 0 && x.dtype === 'float32'
+      ? e.initializer(new HostTensor(new Float32Array([n.attrs.value]), []), 'pad_value')
+      : '';
+    e.node('Pad', [e.name(x), e.int64s(n.attrs.pads), value], [e.name(n.outputs[0]!)], { mode: { s: n.attrs.mode } });
+  },
+});

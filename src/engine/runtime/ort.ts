@@ -1,0 +1,72 @@
+import type { InferenceSession as OrtSession, Tensor as OrtTensor } from 'onnxruntime-common';
+import { dtypeFromOrt, DTYPES } from '../dtype.js';
+import { HostTensor } from '../host-tensor.js';
+import type { Runtime, Session, SessionOptions } from './runtime.js';
+
+/** The part of an onnxruntime module (node or web) segkit uses; both packages export it. */
+export interface OrtModule {
+  InferenceSession: { create(model: Uint8Array, options?: OrtSession.SessionOptions): Promise<OrtSession> };
+  Tensor: new (type: any, data: any, dims: readonly number[]) => OrtTensor;
+}
+
+function toOrt(ort: OrtModule, t: HostTensor): OrtTensor {
+  return new ort.Tensor(DTYPES[t.dtype].ort, t.data, t.shape);
+}
+
+function fromOrt(t: OrtTensor): HostTensor {
+  const dtype = dtypeFromOrt(t.type);
+  let data = t.data as HostTensor['data'];
+  // onnxruntime may hand back float16 as a Float16Array where the platform has one; segkit keeps raw bits.
+  if (dtype === 'float16' && !(data instanceof Uint16Array)) {
+    const d = data as unknown as ArrayBufferView;
+    data = new Uint16Array(d.buffer, d.byteOffset, d.byteLength / 2);
+  }
+  return new HostTensor(data, t.dims as number[], dtype);
+}
+
+class OrtSessionWrapper implements Session {
+  constructor(
+    private readonly ort: OrtModule,
+    private readonly session: OrtSession,
+  ) {}
+
+  get inputNames(): readonly string[] {
+    return this.session.inputNames;
+  }
+
+  get outputNames(): readonly string[] {
+    return this.session.outputNames;
+  }
+
+  async run(feeds: Record<string, HostTensor>, fetches?: readonly string[]): Promise<Record<string, HostTensor>> {
+    const missing = this.session.inputNames.filter((n) => !(n in feeds));
+    if (missing.length) throw new Error(`session.run: missing inputs ${missing.join(', ')} (the model takes ${this.session.inputNames.join(', ')})`);
+    const ortFeeds: Record<string, OrtTensor> = {};
+    for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = toOrt(this.ort, v);
+    const out = fetches ? await this.session.run(ortFeeds, fetches) : await this.session.run(ortFeeds);
+    const result: Record<string, HostTensor> = {};
+    for (const [k, v] of Object.entries(out)) result[k] = fromOrt(v as OrtTensor);
+    return result;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/** A Runtime over an onnxruntime module; `defaultThreads` is used when options do not set threads. */
+export function createOrtRuntime(name: string, ort: OrtModule, defaultThreads: number, defaultProviders: string[]): Runtime {
+  return {
+    name,
+    async createSession(model: Uint8Array, o: SessionOptions = {}): Promise<Session> {
+      const session = await ort.InferenceSession.create(model, {
+        executionProviders: o.executionProviders ?? defaultProviders,
+        intraOpNumThreads: o.threads ?? defaultThreads,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: o.optimization ?? 'all',
+        executionMode: 'sequential',
+      });
+      return new OrtSessionWrapper(ort, session);
+    },
+  };
+}

@@ -1,0 +1,25 @@
+import type { HostTensor } from '../host-tensor.js';
+
+export interface SessionOptions {
+  /** Intra-op threads (Node); 0 lets onnxruntime decide. Default: the machine's core count. */
+  threads?: number;
+  /** Execution providers in order of preference, e.g. ['webgpu', 'wasm'] or ['cpu']. */
+  executionProviders?: string[];
+  /** Graph optimisation level; 'all' (default) enables layout transforms and fusions. */
+  optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+}
+
+/** A loaded model: named host tensors in, named host tensors out. */
+export interface Session {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** Runs the model. Inputs are passed to the runtime without copying; outputs own their buffers. */
+  run(feeds: Record<string, HostTensor>, fetches?: readonly string[]): Promise<Record<string, HostTensor>>;
+  release(): Promise<void>;
+}
+
+/** Creates sessions from ONNX bytes. One interface; Node (onnxruntime-node) and web (onnxruntime-web) implementations. */
+export interface Runtime {
+  readonly name: string;
+  createSession(model: Uint8Array, options?: SessionOptions): Promise<Session>;
+}
