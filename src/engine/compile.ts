@@ -1,10 +1,11 @@
 import type { DType } from './dtype.js';
 import { Graph, type ParamMode, type Tensor } from './graph.js';
-import type { HostTensor } from './host-tensor.js';
+import { HostTensor } from './host-tensor.js';
+import { Rng } from '../data/rng.js';
 import { writeOnnx, type OnnxWriteOptions } from './onnx/write.js';
 import type { Parameter } from './parameter.js';
 import type { Runtime, Session, SessionOptions } from './runtime/runtime.js';
-import { fmt } from './shape.js';
+import { fmt, numel } from './shape.js';
 
 export interface InputSpec {
   shape: readonly number[];
@@ -60,6 +61,10 @@ interface Entry {
 
 export interface CompileOptions extends TraceOptions, SessionOptions {
   runtime: Runtime;
+  /** Seed of the generator that fills dropout/drop-path masks (training-mode traces). */
+  seed?: number;
+  /** Extra state the trace depends on (e.g. a module's train/eval mode), part of the cache key. */
+  cacheKey?: () => string;
 }
 
 /**
@@ -73,18 +78,31 @@ export class CompiledFunction {
   constructor(
     private readonly fn: (...xs: Tensor[]) => TraceResult,
     private readonly o: CompileOptions,
-  ) {}
+  ) {
+    this.rng = new Rng(o.seed ?? 0);
+  }
+
+  private readonly rng: Rng;
 
   private async build(specs: InputSpec[]): Promise<Entry> {
     const traced = trace(this.fn, specs, this.o);
-    const model = writeOnnx(traced.graph, traced.outputs);
+    const g = traced.graph;
+    if (g.updates.size > 0 && g.paramMode === 'constant') {
+      throw new Error(
+        'the traced function updates buffers (a module in training mode, e.g. BatchNorm): call model.eval() for inference, ' +
+          "or trace with paramMode 'input' (as a train step does) so the updates can be applied",
+      );
+    }
+    const outputs = { ...traced.outputs };
+    [...g.updates.values()].forEach((t, i) => (outputs[`buffer_update_${i}`] = t));
+    const model = writeOnnx(g, outputs);
     const session = await this.o.runtime.createSession(model, this.o);
     const baked = traced.graph.paramMode === 'constant' ? [...traced.graph.params.keys()].map((p): [Parameter, number] => [p, p.version]) : [];
     return { traced, session, baked };
   }
 
   private async entry(inputs: readonly HostTensor[]): Promise<Entry> {
-    const key = inputs.map((t) => `${t.dtype}${fmt(t.shape)}`).join(';');
+    const key = inputs.map((t) => `${t.dtype}${fmt(t.shape)}`).join(';') + (this.o.cacheKey?.() ?? '');
     let p = this.cache.get(key);
     if (p) {
       const e = await p;
@@ -102,9 +120,19 @@ export class CompiledFunction {
   /** Runs on concrete inputs; returns results shaped as the traced function returned its tensors. */
   async run(...inputs: HostTensor[]): Promise<any> {
     const e = await this.entry(inputs);
+    const g = e.traced.graph;
     const feeds: Record<string, HostTensor> = {};
     e.traced.inputs.forEach((t, i) => (feeds[t.name!] = inputs[i]!));
+    if (g.paramMode === 'input') for (const [p, t] of g.params) feeds[t.name!] = p.value;
+    for (const m of g.masks) feeds[m.tensor.name!] = bernoulli(this.rng, m.tensor.shape, m.keepProb);
     const out = await e.session.run(feeds);
+    for (const [name, t] of Object.entries(e.traced.outputs)) {
+      // The traced shape is a promise made to the caller (and to later ops): hold the runtime to it.
+      if (fmt(out[name]!.shape) !== fmt(t.shape)) {
+        throw new Error(`internal error: output '${name}' has shape ${fmt(out[name]!.shape)} at run time but ${fmt(t.shape)} when traced`);
+      }
+    }
+    [...g.updates.keys()].forEach((p, i) => p.set(out[`buffer_update_${i}`]!));
     if (e.traced.shape === 'single') return out.output;
     if (e.traced.shape === 'list') return Object.keys(e.traced.outputs).map((k) => out[k]);
     return out;
@@ -120,6 +148,12 @@ export class CompiledFunction {
     this.cache.clear();
     for (const p of entries) await (await p.catch(() => null))?.session.release();
   }
+}
+
+function bernoulli(rng: Rng, shape: readonly number[], keepProb: number): HostTensor {
+  const m = new Float32Array(numel(shape));
+  for (let i = 0; i < m.length; i++) m[i] = rng.random() < keepProb ? 1 : 0;
+  return new HostTensor(m, shape);
 }
 
 export function compile(fn: (...xs: Tensor[]) => TraceResult, o: CompileOptions): CompiledFunction {

@@ -33,6 +33,10 @@ export class Graph {
   readonly constants = new Map<Tensor, HostTensor>();
   /** Parameters read by this graph, in first-use order, with the tensor standing for each. */
   readonly params = new Map<Parameter, Tensor>();
+  /** New values for buffers (e.g. BatchNorm running statistics) computed by a training-mode trace. */
+  readonly updates = new Map<Parameter, Tensor>();
+  /** Random keep-masks (dropout, drop-path) the graph takes as inputs, filled from a seeded generator per run. */
+  readonly masks: { tensor: Tensor; keepProb: number }[] = [];
   private readonly paramNames = new Map<Parameter, string>();
   private readonly scalars = new Map<string, Tensor>();
   private readonly names = new Set<string>();
@@ -87,6 +91,23 @@ export class Graph {
       }
       this.params.set(p, t);
     }
+    return t;
+  }
+
+  /** Records a buffer's new value (a training-mode side effect, applied after the graph runs). */
+  updateBuffer(p: Parameter, value: Tensor): void {
+    if (p.requiresGrad) throw new Error('updateBuffer: only buffers (requiresGrad = false) can be updated by a forward pass');
+    if (value.shape.join() !== p.shape.join()) throw new Error(`updateBuffer: new value ${value} does not match the buffer shape [${p.shape}]`);
+    this.updates.set(p, value);
+  }
+
+  /**
+   * A 0/1 float mask input of `shape` with P(1) = keepProb, fed from a seeded generator at each
+   * run, so dropout and drop-path are reproducible and the graph stays deterministic.
+   */
+  bernoulliMask(shape: readonly number[], keepProb: number): Tensor {
+    const t = this.input(`mask_${this.masks.length}`, shape, 'float32');
+    this.masks.push({ tensor: t, keepProb });
     return t;
   }
 
