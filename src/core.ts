@@ -1,0 +1,8 @@
+/**
+ * Everything in segkit that runs the same in Node and the browser (no Node-only imports):
+ * the engine, layers, safetensors. `segkit` (Node) and `segkit/web` re-export it with a runtime.
+ */
+export * from './engine/index.js';
+export * from './nn/index.js';
+export { parseSafetensors, serializeSafetensors, type SafetensorsFile } from './io/safetensors.js';
+export { f16ToF32, f32ToF16, bf16ToF32 } from './io/half.js';
