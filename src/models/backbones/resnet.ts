@@ -11,8 +11,8 @@ import { Sequential } from '../../nn/layers/container.js';
  * torchvision checkpoints load as they are. `replaceStrideWithDilation` gives output stride 16 or 8
  * as in torchvision (BasicBlock accepts dilation too, as mmseg's ResNet does; torchvision refuses).
  */
-function conv(inC: number, outC: number, k: number, stride = 1, dilation = 1): Conv2d {
-  const c = new Conv2d(inC, outC, k, { stride, padding: k === 1 ? 0 : dilation, dilation, bias: false });
+function conv(inC: number, outC: number, k: 1 | 3 | 7, stride = 1, dilation = 1): Conv2d {
+  const c = new Conv2d(inC, outC, k, { stride, padding: ((k - 1) / 2) * dilation, dilation, bias: false });
   c.weight.set(kaimingNormalFanOut(c.weight.shape).value); // torchvision: kaiming_normal_(fan_out, relu)
   return c;
 }
@@ -108,7 +108,7 @@ export class ResNet extends Module {
     if (!spec) throw new Error(`ResNet: depth must be one of ${Object.keys(RESNET_DEPTHS).join(', ')}, got ${depth}`);
     const [block, counts] = spec;
     const dilate = options.replaceStrideWithDilation ?? [false, false, false];
-    this.conv1 = this.module('conv1', conv(options.inChannels ?? 3, 64, 7, 2, 3));
+    this.conv1 = this.module('conv1', conv(options.inChannels ?? 3, 64, 7, 2));
     this.bn1 = this.module('bn1', new BatchNorm2d(64));
     let inC = 64;
     let dilation = 1;
