@@ -38,14 +38,20 @@ class OrtSessionWrapper implements Session {
     return this.session.outputNames;
   }
 
-  async run(feeds: Record<string, HostTensor>, fetches?: readonly string[]): Promise<Record<string, HostTensor>> {
+  async run(feeds: Record<string, HostTensor>, preallocated?: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
     const missing = this.session.inputNames.filter((n) => !(n in feeds));
     if (missing.length) throw new Error(`session.run: missing inputs ${missing.join(', ')} (the model takes ${this.session.inputNames.join(', ')})`);
     const ortFeeds: Record<string, OrtTensor> = {};
     for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = toOrt(this.ort, v);
-    const out = fetches ? await this.session.run(ortFeeds, fetches) : await this.session.run(ortFeeds);
+    if (!preallocated) {
+      const out = await this.session.run(ortFeeds);
+      return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, fromOrt(v as OrtTensor)]));
+    }
+    const fetches: Record<string, OrtTensor | null> = {};
+    for (const name of this.session.outputNames) fetches[name] = preallocated[name] ? toOrt(this.ort, preallocated[name]) : null;
+    const out = await this.session.run(ortFeeds, fetches);
     const result: Record<string, HostTensor> = {};
-    for (const [k, v] of Object.entries(out)) result[k] = fromOrt(v as OrtTensor);
+    for (const [k, v] of Object.entries(out)) result[k] = preallocated[k] ?? fromOrt(v as OrtTensor);
     return result;
   }
 

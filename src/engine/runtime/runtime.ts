@@ -13,8 +13,12 @@ export interface SessionOptions {
 export interface Session {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
-  /** Runs the model. Inputs are passed to the runtime without copying; outputs own their buffers. */
-  run(feeds: Record<string, HostTensor>, fetches?: readonly string[]): Promise<Record<string, HostTensor>>;
+  /**
+   * Runs the model. Inputs are passed to the runtime without copying. Outputs named in
+   * `preallocated` are written into those tensors (no allocation: a train step ping-pongs its
+   * parameter buffers); the others are allocated by the runtime.
+   */
+  run(feeds: Record<string, HostTensor>, preallocated?: Record<string, HostTensor>): Promise<Record<string, HostTensor>>;
   release(): Promise<void>;
 }
 
