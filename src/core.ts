@@ -6,3 +6,4 @@ export * from './engine/index.js';
 export * from './nn/index.js';
 export { parseSafetensors, serializeSafetensors, type SafetensorsFile } from './io/safetensors.js';
 export { f16ToF32, f32ToF16, bf16ToF32 } from './io/half.js';
+export * as data from './data/index.js';

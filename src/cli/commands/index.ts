@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { dataBrowseCommand, dataStatsCommand, prepareCityscapesCommand } from './data.js';
 
 /** Every `segkit` command, in the order `segkit --help` lists them. */
-export const commands: Command[] = [];
+export const commands: Command[] = [dataStatsCommand, dataBrowseCommand, prepareCityscapesCommand];

@@ -1,0 +1,76 @@
+/** Shared helpers for the data tests: temp folders, synthetic images, the shared datasets path. */
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+
+/** The repository root (this file is test/data/helpers.ts). */
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** `../shared/datasets` next to the checkout. */
+export const SHARED_DATASETS = resolve(REPO, '..', 'shared', 'datasets');
+export const sharedDataset = (name: string): string | null => {
+  const p = join(SHARED_DATASETS, name);
+  return existsSync(p) ? p : null;
+};
+
+export function tempDir(prefix = 'segkit-data-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function writeBytes(path: string, bytes: Uint8Array): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, bytes);
+}
+
+/** RGB test image: R encodes x, G encodes y, B = 255 (so resampled borders are detectable). */
+export function coordImage(w: number, h: number): Uint8Array {
+  const d = new Uint8Array(w * h * 3);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = (y * w + x) * 3;
+      d[i] = Math.round((x * 255) / (w - 1));
+      d[i + 1] = Math.round((y * 255) / (h - 1));
+      d[i + 2] = 255;
+    }
+  }
+  return d;
+}
+
+/** Label as a function of position: 8×8 blocks cycling through k classes. */
+export const blockLabelAt = (x: number, y: number, k: number): number => ((x >> 3) + 3 * (y >> 3)) % k;
+
+export function blockLabel(w: number, h: number, k: number): Uint8Array {
+  const l = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) l[y * w + x] = blockLabelAt(x, y, k);
+  return l;
+}
+
+export async function pngRgb(data: Uint8Array, w: number, h: number): Promise<Uint8Array> {
+  return sharp(data, { raw: { width: w, height: h, channels: 3 } }).png().toBuffer();
+}
+export async function jpegRgb(data: Uint8Array, w: number, h: number): Promise<Uint8Array> {
+  return sharp(data, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 95 }).toBuffer();
+}
+export async function webpRgb(data: Uint8Array, w: number, h: number, lossless = true): Promise<Uint8Array> {
+  return sharp(data, { raw: { width: w, height: h, channels: 3 } }).webp({ lossless }).toBuffer();
+}
+/** A 1-channel grey PNG of label values. */
+export async function pngGrey(data: Uint8Array, w: number, h: number): Promise<Uint8Array> {
+  return sharp(data, { raw: { width: w, height: h, channels: 1 } }).toColourspace('b-w').png().toBuffer();
+}
+
+/** A varied RGB image (smooth gradients + texture) for photometric tests. */
+export function textureImage(w: number, h: number, seed = 1): Uint8Array {
+  const d = new Uint8Array(w * h * 3);
+  let s = seed >>> 0;
+  for (let i = 0; i < d.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const p = Math.floor(i / 3);
+    const x = p % w;
+    const y = Math.floor(p / w);
+    d[i] = (((x * 3 + y * (i % 3 + 1)) & 255) * 3 + (s >>> 24)) >> 2;
+  }
+  return d;
+}
