@@ -10,3 +10,4 @@ export { writeOnnx, ONNX_OPSET, ONNX_IR_VERSION, type OnnxWriteOptions } from '.
 export { trace, toOnnx, compile, CompiledFunction, type InputSpec, type TraceResult, type CompileOptions } from './compile.js';
 export type { Runtime, Session, SessionOptions } from './runtime/runtime.js';
 export { createOrtRuntime, type OrtModule } from './runtime/ort.js';
+export { grad, sumToShape } from './autodiff.js';

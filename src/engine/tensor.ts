@@ -422,6 +422,11 @@ export class Tensor {
     return this.graph.apply(I.Gather, [this, indices], { axis: normAxis(axis, this.rank, 'Gather') })[0]!;
   }
 
+  /** torch.gather: picks along `axis` by int64/int32 indices of the input's rank; the output has their shape. */
+  gatherElements(indices: Tensor, axis: number): Tensor {
+    return this.graph.apply(I.GatherElements, [this, indices], { axis: normAxis(axis, this.rank, 'GatherElements') })[0]!;
+  }
+
   /** One-hot float32 along a new last axis (F.one_hot); out-of-range values (ignore labels) give zeros. */
   oneHot(depth: number): Tensor {
     return this.op(I.OneHot, [this], { depth });

@@ -1,9 +1,11 @@
-import type { DType } from '../dtype.js';
+import { sumToShape } from '../autodiff.js';
+import { isFloat, type DType } from '../dtype.js';
 import type { Tensor } from '../graph.js';
 import { HostTensor } from '../host-tensor.js';
 import { emitSimple } from '../onnx/emitter.js';
 import { check, defineOp, type OpDef } from '../op.js';
 import { broadcastShapes, fmt } from '../shape.js';
+import { where } from '../tensor.js';
 
 /** Shape rule shared by binary elementwise ops: NumPy broadcasting, equal dtypes. */
 function broadcastRule(op: string, inputs: readonly Tensor[], outDtype?: DType) {
@@ -14,15 +16,26 @@ function broadcastRule(op: string, inputs: readonly Tensor[], outDtype?: DType) 
   return [{ shape: shape!, dtype: outDtype ?? a.dtype }];
 }
 
-function binary(name: string, onnxName = name, outDtype?: DType): OpDef<{}> {
+/** Gradients of a binary op's operands at the broadcast output shape (reduced to each operand's shape after). */
+type BinaryGrad = (a: Tensor, b: Tensor, y: Tensor, gy: Tensor) => [Tensor | null, Tensor | null];
+
+function binary(name: string, grads?: BinaryGrad, outDtype?: DType): OpDef<{}> {
   return defineOp<{}>({
     name,
     infer: (inputs) => broadcastRule(name, inputs, outDtype),
-    onnx: (n, e) => emitSimple(e, onnxName, n),
+    onnx: (n, e) => emitSimple(e, name, n),
+    vjp: grads && ((n, [gy]) => {
+      const [a, b] = n.inputs as [Tensor, Tensor];
+      const [ga, gb] = grads(a, b, n.outputs[0]!, gy!);
+      return [ga && sumToShape(ga, a.shape), gb && sumToShape(gb, b.shape)];
+    }),
   });
 }
 
-function unary(name: string, floatOnly = true): OpDef<{}> {
+/** Gradient of a unary op's input from its input x, output y and output gradient gy. */
+type UnaryGrad = (x: Tensor, y: Tensor, gy: Tensor) => Tensor;
+
+function unary(name: string, grad?: UnaryGrad, floatOnly = true): OpDef<{}> {
   return defineOp<{}>({
     name,
     infer: ([x]) => {
@@ -30,35 +43,45 @@ function unary(name: string, floatOnly = true): OpDef<{}> {
       return [{ shape: [...x!.shape], dtype: x!.dtype }];
     },
     onnx: (n, e) => emitSimple(e, name, n),
+    vjp: grad && ((n, [gy]) => [grad(n.inputs[0]!, n.outputs[0]!, gy!)]),
   });
 }
 
-export const Add = binary('Add');
-export const Sub = binary('Sub');
-export const Mul = binary('Mul');
-export const Div = binary('Div');
-export const Pow = binary('Pow');
-export const Max = binary('Max');
-export const Min = binary('Min');
-export const Equal = binary('Equal', 'Equal', 'bool');
-export const Less = binary('Less', 'Less', 'bool');
-export const Greater = binary('Greater', 'Greater', 'bool');
-export const LessOrEqual = binary('LessOrEqual', 'LessOrEqual', 'bool');
-export const GreaterOrEqual = binary('GreaterOrEqual', 'GreaterOrEqual', 'bool');
-export const And = binary('And', 'And', 'bool');
+/** Gradient of max/min: the winner takes gy, ties split it equally (as torch.maximum). */
+const pick = (gy: Tensor, wins: Tensor, ties: Tensor): Tensor => where(wins, gy, where(ties, gy.mul(0.5), 0));
 
-export const Relu = unary('Relu');
-export const Sigmoid = unary('Sigmoid');
-export const Tanh = unary('Tanh');
-export const Exp = unary('Exp');
-export const Log = unary('Log');
-export const Sqrt = unary('Sqrt');
-export const Erf = unary('Erf');
-export const Reciprocal = unary('Reciprocal');
-export const Neg = unary('Neg', false);
-export const Abs = unary('Abs', false);
-export const Not = unary('Not', false);
-export const Identity = unary('Identity', false);
+export const Add = binary('Add', (_a, _b, _y, gy) => [gy, gy]);
+export const Sub = binary('Sub', (_a, _b, _y, gy) => [gy, gy.neg()]);
+export const Mul = binary('Mul', (a, b, _y, gy) => [gy.mul(b), gy.mul(a)]);
+export const Div = binary('Div', (_a, b, y, gy) => [gy.div(b), gy.mul(y).div(b).neg()]);
+// As PyTorch: d/da is 0 where b = 0 (not 0·a⁻¹), d/db is 0 where a = 0 and b ≥ 0 (not y·log 0).
+export const Pow = binary('Pow', (a, b, y, gy) => [
+  gy.mul(where(b.eq(0), 0, b.mul(a.pow(b.sub(1))))),
+  gy.mul(where(a.eq(0).logicalAnd(b.ge(0)), 0, y.mul(a.log()))),
+]);
+export const Max = binary('Max', (a, b, _y, gy) => [pick(gy, a.gt(b), a.eq(b)), pick(gy, b.gt(a), a.eq(b))]);
+export const Min = binary('Min', (a, b, _y, gy) => [pick(gy, a.lt(b), a.eq(b)), pick(gy, b.lt(a), a.eq(b))]);
+// Comparisons and logic are not differentiable: no vjp (their bool results never carry gradients).
+export const Equal = binary('Equal', undefined, 'bool');
+export const Less = binary('Less', undefined, 'bool');
+export const Greater = binary('Greater', undefined, 'bool');
+export const LessOrEqual = binary('LessOrEqual', undefined, 'bool');
+export const GreaterOrEqual = binary('GreaterOrEqual', undefined, 'bool');
+export const And = binary('And', undefined, 'bool');
+
+export const Relu = unary('Relu', (_x, y, gy) => gy.where(y.gt(0), 0));
+export const Sigmoid = unary('Sigmoid', (_x, y, gy) => gy.mul(y.mul(y.neg().add(1))));
+export const Tanh = unary('Tanh', (_x, y, gy) => gy.mul(y.mul(y).neg().add(1)));
+export const Exp = unary('Exp', (_x, y, gy) => gy.mul(y));
+export const Log = unary('Log', (x, _y, gy) => gy.div(x));
+export const Sqrt = unary('Sqrt', (_x, y, gy) => gy.mul(0.5).div(y));
+export const Erf = unary('Erf', (x, _y, gy) => gy.mul(x.mul(x).neg().exp().mul(2 / Math.sqrt(Math.PI))));
+export const Reciprocal = unary('Reciprocal', (_x, y, gy) => gy.mul(y.mul(y)).neg());
+export const Neg = unary('Neg', (_x, _y, gy) => gy.neg(), false);
+// sign(x)·gy, with 0 at x = 0 as PyTorch.
+export const Abs = unary('Abs', (x, _y, gy) => gy.where(x.gt(0), gy.neg().where(x.lt(0), 0)), false);
+export const Not = unary('Not', undefined, false);
+export const Identity = unary('Identity', (_x, _y, gy) => gy, false);
 
 /** where(cond, a, b): cond is bool; all three broadcast together. */
 export const Where = defineOp<{}>({
@@ -72,6 +95,10 @@ export const Where = defineOp<{}>({
     return [{ shape: shape!, dtype: a.dtype }];
   },
   onnx: (n, e) => emitSimple(e, 'Where', n),
+  vjp: (n, [gy]) => {
+    const [c, a, b] = n.inputs as [Tensor, Tensor, Tensor];
+    return [null, sumToShape(gy!.where(c, 0), a.shape), sumToShape(gy!.where(c.logicalNot(), 0), b.shape)];
+  },
 });
 
 /** PReLU: slope broadcasts against x (PyTorch's per-channel slope is reshaped to [C,1,1] by the caller). */
@@ -84,6 +111,11 @@ export const PRelu = defineOp<{}>({
     return [{ shape: [...x.shape], dtype: x.dtype }];
   },
   onnx: (n, e) => emitSimple(e, 'PRelu', n),
+  vjp: (n, [gy]) => {
+    const [x, s] = n.inputs as [Tensor, Tensor];
+    const neg = x.lt(0);
+    return [gy!.mul(s).where(neg, gy!), sumToShape(gy!.mul(x).where(neg, 0), s.shape)];
+  },
 });
 
 export const Cast = defineOp<{ to: DType }>({
@@ -92,6 +124,12 @@ export const Cast = defineOp<{ to: DType }>({
   onnx: (n, e) => {
     const codes = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float16: 10 } as const;
     emitSimple(e, 'Cast', n, { to: { i: codes[n.attrs.to] } });
+  },
+  // Only a float → float cast passes a gradient; to or from integers the result is piecewise constant.
+  vjp: (n, [gy]) => {
+    const x = n.inputs[0]!;
+    if (!isFloat(x.dtype) || !isFloat(n.attrs.to)) return [null];
+    return [x.dtype === n.attrs.to ? gy! : gy!.cast(x.dtype)];
   },
 });
 
@@ -106,5 +144,14 @@ export const Clip = defineOp<{ min?: number; max?: number }>({
     const bound = (v: number | undefined, hint: string) =>
       v === undefined ? '' : e.initializer(new HostTensor(new Float32Array([v]), []), hint);
     e.node('Clip', [e.name(n.inputs[0]!), bound(n.attrs.min, 'clip_min'), bound(n.attrs.max, 'clip_max')], [e.name(n.outputs[0]!)]);
+  },
+  // gy inside [min, max] (bounds included, as torch.clamp), 0 outside.
+  vjp: (n, [gy]) => {
+    const x = n.inputs[0]!;
+    const { min, max } = n.attrs;
+    const lo = min === undefined ? null : x.ge(min);
+    const hi = max === undefined ? null : x.le(max);
+    const inside = lo && hi ? lo.logicalAnd(hi) : (lo ?? hi);
+    return [inside ? gy!.where(inside, 0) : gy!];
   },
 });

@@ -1,7 +1,7 @@
 import type { Tensor } from '../graph.js';
 import { HostTensor } from '../host-tensor.js';
 import { emitSimple } from '../onnx/emitter.js';
-import { check, defineOp } from '../op.js';
+import { check, defineOp, type OpDef } from '../op.js';
 
 /** ONNX Gather: out shape = x.shape[:axis] + indices.shape + x.shape[axis+1:]. */
 export const Gather = defineOp<{ axis: number }>({
@@ -13,6 +13,16 @@ export const Gather = defineOp<{ axis: number }>({
     return [{ shape: [...x.shape.slice(0, axis), ...idx.shape, ...x.shape.slice(axis + 1)], dtype: x.dtype }];
   },
   onnx: (n, e) => emitSimple(e, 'Gather', n, { axis: { i: n.attrs.axis } }),
+  // Scatter-add gy back to the gathered rows (repeated indices accumulate); none for the indices.
+  vjp: (n, [gy]) => {
+    const [x, idx] = n.inputs as [Tensor, Tensor];
+    const a = n.attrs.axis;
+    const rows = idx.size;
+    const upd = gy!.reshape([...x.shape.slice(0, a), rows, ...x.shape.slice(a + 1)]);
+    const i64 = idx.dtype === 'int64' ? idx : idx.cast('int64');
+    const index = i64.reshape(upd.shape.map((d, i) => (i === a ? d : 1))).expand(upd.shape);
+    return [x.graph.apply(ScatterAdd, [index, upd], { axis: a, shape: [...x.shape] })[0]!, null];
+  },
 });
 
 /** One-hot along a new last axis, float32; indices outside [0, depth) give all-zero rows. */
@@ -43,10 +53,32 @@ export const OneHot = defineOp<{ depth: number }>({
 });
 
 /**
- * ScatterElements with add-reduction into zeros of `shape`: out[idx] += updates along `axis`.
- * The gradient of Gather and of max pooling.
+ * ONNX GatherElements (torch.gather): out[i][j][k] = x[idx[i][j][k]][j][k] for axis 0, and so on;
+ * the output has the indices' shape. The gradient of ScatterAdd.
  */
-export const ScatterAdd = defineOp<{ axis: number; shape: number[] }>({
+export const GatherElements: OpDef<{ axis: number }> = defineOp<{ axis: number }>({
+  name: 'GatherElements',
+  infer: (inputs, { axis }) => {
+    const [x, idx] = inputs as [Tensor, Tensor];
+    check(idx.dtype === 'int64' || idx.dtype === 'int32', 'GatherElements', `indices must be int64 or int32, got ${idx.dtype}`, inputs);
+    check(idx.shape.length === x.shape.length, 'GatherElements', 'indices must have the rank of the input', inputs);
+    check(axis >= 0 && axis < x.shape.length, 'GatherElements', `axis ${axis} out of range for rank ${x.shape.length}`, inputs);
+    check(idx.shape.every((d, i) => i === axis || d <= x.shape[i]!), 'GatherElements', 'indices may not be larger than the input off the axis', inputs);
+    return [{ shape: [...idx.shape], dtype: x.dtype }];
+  },
+  onnx: (n, e) => emitSimple(e, 'GatherElements', n, { axis: { i: n.attrs.axis } }),
+  vjp: (n, [gy]) => {
+    const [x, idx] = n.inputs as [Tensor, Tensor];
+    const i64 = idx.dtype === 'int64' ? idx : idx.cast('int64');
+    return [x.graph.apply(ScatterAdd, [i64, gy!], { axis: n.attrs.axis, shape: [...x.shape] })[0]!, null];
+  },
+});
+
+/**
+ * ScatterElements with add-reduction into zeros of `shape`: out[idx] += updates along `axis`.
+ * The gradient of Gather, GatherElements, reflect/edge Pad and max pooling.
+ */
+export const ScatterAdd: OpDef<{ axis: number; shape: number[] }> = defineOp<{ axis: number; shape: number[] }>({
   name: 'ScatterAdd',
   infer: (inputs, a) => {
     const [idx, upd] = inputs as [Tensor, Tensor];
@@ -63,5 +95,9 @@ export const ScatterAdd = defineOp<{ axis: number; shape: number[] }>({
       axis: { i: n.attrs.axis },
       reduction: { s: 'add' },
     });
+  },
+  vjp: (n, [gy]) => {
+    const [idx] = n.inputs as [Tensor, Tensor];
+    return [null, gy!.graph.apply(GatherElements, [gy!, idx], { axis: n.attrs.axis })[0]!];
   },
 });

@@ -1,8 +1,11 @@
+import { sumToShape } from '../autodiff.js';
 import type { Tensor } from '../graph.js';
 import { HostTensor } from '../host-tensor.js';
 import { emitSimple } from '../onnx/emitter.js';
 import { check, defineOp } from '../op.js';
 import { broadcastShapes, fmt, numel } from '../shape.js';
+import { cat } from '../tensor.js';
+import { ScatterAdd } from './indexing.js';
 
 /** Reshape to a fully resolved shape (the caller resolves -1). */
 export const Reshape = defineOp<{ shape: number[] }>({
@@ -13,6 +16,7 @@ export const Reshape = defineOp<{ shape: number[] }>({
     return [{ shape: [...shape], dtype: x.dtype }];
   },
   onnx: (n, e) => e.node('Reshape', [e.name(n.inputs[0]!), e.int64s(n.attrs.shape)], [e.name(n.outputs[0]!)]),
+  vjp: (n, [gy]) => [gy!.reshape(n.inputs[0]!.shape)],
 });
 
 export const Transpose = defineOp<{ perm: number[] }>({
@@ -24,6 +28,11 @@ export const Transpose = defineOp<{ perm: number[] }>({
     return [{ shape: perm.map((p) => x.shape[p]!), dtype: x.dtype }];
   },
   onnx: (n, e) => emitSimple(e, 'Transpose', n, { perm: { ints: n.attrs.perm } }),
+  vjp: (n, [gy]) => {
+    const inverse = new Array<number>(n.attrs.perm.length);
+    n.attrs.perm.forEach((p, i) => (inverse[p] = i));
+    return [gy!.permute(inverse)];
+  },
 });
 
 /** Broadcasts x to a shape (NumPy rules). */
@@ -36,6 +45,7 @@ export const Expand = defineOp<{ shape: number[] }>({
     return [{ shape: [...shape], dtype: x.dtype }];
   },
   onnx: (n, e) => e.node('Expand', [e.name(n.inputs[0]!), e.int64s(n.attrs.shape)], [e.name(n.outputs[0]!)]),
+  vjp: (n, [gy]) => [sumToShape(gy!, n.inputs[0]!.shape)],
 });
 
 export const Concat = defineOp<{ axis: number }>({
@@ -52,6 +62,7 @@ export const Concat = defineOp<{ axis: number }>({
     return [{ shape, dtype: first.dtype }];
   },
   onnx: (n, e) => emitSimple(e, 'Concat', n, { axis: { i: n.attrs.axis } }),
+  vjp: (n, [gy]) => gy!.split(n.inputs.map((t) => t.shape[n.attrs.axis]!), n.attrs.axis),
 });
 
 export const Split = defineOp<{ axis: number; sizes: number[] }>({
@@ -67,7 +78,16 @@ export const Split = defineOp<{ axis: number; sizes: number[] }>({
     });
   },
   onnx: (n, e) => e.node('Split', [e.name(n.inputs[0]!), e.int64s(n.attrs.sizes)], n.outputs.map((t) => e.name(t)), { axis: { i: n.attrs.axis } }),
+  // Parts the loss does not use contribute zeros.
+  vjp: (n, gys) => [cat(n.outputs.map((y, i) => gys[i] ?? zeros(y)), n.attrs.axis)],
 });
+
+/** Zeros shaped like t (a broadcast scalar, so no large constant is stored). */
+export const zeros = (t: Tensor): Tensor => t.graph.scalar(0, t.dtype).expand(t.shape);
+
+/** Constant zero padding in ONNX pad order (negative values crop). */
+export const zeroPad = (x: Tensor, pads: number[]): Tensor =>
+  pads.every((p) => p === 0) ? x : x.graph.apply(Pad, [x], { pads, mode: 'constant', value: 0 })[0]!;
 
 export interface SliceAttrs {
   starts: number[];
@@ -108,6 +128,31 @@ export const Slice = defineOp<SliceAttrs>({
       [e.name(n.outputs[0]!)],
     );
   },
+  // Zeros except at the selected elements: per axis, a negative step is undone by reversing gy, a
+  // step k > 1 by interleaving k − 1 zeros after each element; one zero Pad then places the block.
+  vjp: (n, [gy]) => {
+    const x = n.inputs[0]!;
+    const r = x.rank;
+    const pads = new Array<number>(2 * r).fill(0);
+    let g = gy!;
+    n.attrs.axes.forEach((ax, i) => {
+      const step = n.attrs.steps[i]!;
+      const { start, length } = sliceRange(x.shape[ax]!, n.attrs.starts[i]!, n.attrs.ends[i]!, step);
+      const k = Math.abs(step);
+      if (step < 0) g = g.slice(ax, -1, -Number.MAX_SAFE_INTEGER, -1);
+      if (k > 1 && length > 1) {
+        const padded = [...g.shape.slice(0, ax + 1), k, ...g.shape.slice(ax + 1)];
+        const spread = new Array<number>(2 * (r + 1)).fill(0);
+        spread[r + 1 + ax + 1] = k - 1;
+        g = zeroPad(g.unsqueeze(ax + 1), spread).reshape([...padded.slice(0, ax), length * k, ...padded.slice(ax + 2)]);
+        g = g.slice(ax, 0, (length - 1) * k + 1);
+      }
+      const low = step < 0 ? start + (length - 1) * step : start;
+      pads[ax] = low;
+      pads[ax + r] = x.shape[ax]! - low - g.shape[ax]!;
+    });
+    return [zeroPad(g, pads)];
+  },
 });
 
 export type PadMode = 'constant' | 'reflect' | 'edge';
@@ -133,4 +178,40 @@ export const Pad = defineOp<{ pads: number[]; mode: PadMode; value: number }>({
       : '';
     e.node('Pad', [e.name(x), e.int64s(n.attrs.pads), value], [e.name(n.outputs[0]!)], { mode: { s: n.attrs.mode } });
   },
+  vjp: (n, [gy]) => {
+    const x = n.inputs[0]!;
+    const { pads, mode } = n.attrs;
+    const r = x.rank;
+    if (mode === 'constant') {
+      // Crop what was added (a Slice), zero-fill what a negative pad cropped.
+      const axes = x.shape.map((_, i) => i).filter((i) => pads[i]! > 0 || pads[i + r]! > 0);
+      let g = gy!;
+      if (axes.length > 0) {
+        const starts = axes.map((i) => Math.max(pads[i]!, 0));
+        g = g.sliceND(starts, axes.map((i) => gy!.shape[i]! - Math.max(pads[i + r]!, 0)), axes);
+      }
+      return [zeroPad(g, pads.map((p) => Math.max(-p, 0)))];
+    }
+    // reflect / edge: every output element is a copy of one input element along each padded axis;
+    // scatter-add gy back through that static index map, one axis at a time.
+    let g = gy!;
+    for (let ax = 0; ax < r; ax++) {
+      if (pads[ax] === 0 && pads[ax + r] === 0) continue;
+      const dim = x.shape[ax]!;
+      const src = Array.from({ length: g.shape[ax]! }, (_, o) => padSource(o - pads[ax]!, dim, mode));
+      const map = g.graph.constant(new HostTensor(BigInt64Array.from(src, BigInt), [src.length], 'int64'));
+      const idx = map.reshape(g.shape.map((d, i) => (i === ax ? d : 1))).expand(g.shape);
+      const shape = g.shape.map((d, i) => (i === ax ? dim : d));
+      g = g.graph.apply(ScatterAdd, [idx, g], { axis: ax, shape })[0]!;
+    }
+    return [g];
+  },
 });
+
+/** Input index an out-of-range position i copies under reflect (no edge repeat) or edge padding. */
+function padSource(i: number, dim: number, mode: 'reflect' | 'edge'): number {
+  if (mode === 'edge' || dim === 1) return Math.min(Math.max(i, 0), dim - 1);
+  const period = 2 * (dim - 1);
+  const j = ((i % period) + period) % period;
+  return j >= dim ? period - j : j;
+}

@@ -1,3 +1,4 @@
+import { sumToShape } from '../autodiff.js';
 import type { Tensor } from '../graph.js';
 import { emitSimple } from '../onnx/emitter.js';
 import { check, defineOp } from '../op.js';
@@ -18,4 +19,16 @@ export const MatMul = defineOp<{}>({
     return [{ shape: [...batch!, a.shape[a.shape.length - 2]!, b.shape[b.shape.length - 1]!], dtype: a.dtype }];
   },
   onnx: (n, e) => emitSimple(e, 'MatMul', n),
+  // da = gy·bᵀ, db = aᵀ·gy, summed over the batch dims each operand was broadcast along.
+  vjp: (n, [gy]) => {
+    const [a, b] = n.inputs as [Tensor, Tensor];
+    const g = gy!;
+    const ga = sumToShape(g.matmul(b.transpose(-1, -2)), a.shape);
+    // A matrix shared by a batch (a Linear weight): fold the batch into one product instead of
+    // a batch of products and a ReduceSum.
+    const gb = b.rank === 2 && a.rank > 2
+      ? a.reshape([-1, a.shape[a.rank - 1]!]).transpose(0, 1).matmul(g.reshape([-1, g.shape[g.rank - 1]!]))
+      : sumToShape(a.transpose(-1, -2).matmul(g), b.shape);
+    return [ga, gb];
+  },
 });

@@ -11,6 +11,13 @@ function softmaxLike(name: 'Softmax' | 'LogSoftmax') {
       return [{ shape: [...x!.shape], dtype: x!.dtype }];
     },
     onnx: (n, e) => emitSimple(e, name, n, { axis: { i: n.attrs.axis } }),
+    vjp: (n, [gy]) => {
+      const y = n.outputs[0]!;
+      const ax = n.attrs.axis;
+      const g = gy!;
+      // softmax: y·(gy − Σ gy·y); log-softmax: gy − softmax·Σ gy.
+      return [name === 'Softmax' ? y.mul(g.sub(g.mul(y).sum(ax, true))) : g.sub(y.exp().mul(g.sum(ax, true)))];
+    },
   });
 }
 
@@ -29,6 +36,20 @@ export const LayerNorm = defineOp<{ epsilon: number }>({
     return [{ shape: [...x.shape], dtype: x.dtype }];
   },
   onnx: (n, e) => emitSimple(e, 'LayerNormalization', n, { axis: { i: -1 }, epsilon: { f: n.attrs.epsilon } }),
+  // With x̂ = (x − μ)·r, r = 1/√(σ² + ε) and g = gy·w: dx = r·(g − mean(g) − x̂·mean(g·x̂)) over the
+  // last axis; dw = Σ gy·x̂, db = Σ gy over the other axes. The statistics are recomputed.
+  vjp: (n, [gy]) => {
+    const [x, w] = n.inputs as [Tensor, Tensor];
+    const last = x.rank - 1;
+    const centered = x.sub(x.mean(last, true));
+    const r = centered.mul(centered).mean(last, true).add(n.attrs.epsilon).sqrt().reciprocal();
+    const xhat = centered.mul(r);
+    const g = gy!.mul(w);
+    const dx = r.mul(g.sub(g.mean(last, true)).sub(xhat.mul(g.mul(xhat).mean(last, true))));
+    const lead = x.shape.slice(0, -1).map((_, i) => i);
+    const total = (t: Tensor) => (lead.length > 0 ? t.sum(lead) : t);
+    return [dx, total(gy!.mul(xhat)), total(gy!)];
+  },
 });
 
 /** Inference-form batch norm: inputs x [N,C,...], scale, bias, running mean, running var (each [C]). */
@@ -44,4 +65,22 @@ export const BatchNorm = defineOp<{ epsilon: number }>({
     return [{ shape: [...x.shape], dtype: x.dtype }];
   },
   onnx: (n, e) => emitSimple(e, 'BatchNormalization', n, { epsilon: { f: n.attrs.epsilon } }),
+  // A per-channel affine map of x: y = (x − m)·s + b with s = w/√(v + ε).
+  vjp: (n, [gy]) => {
+    const [x, w, , m, v] = n.inputs as [Tensor, Tensor, Tensor, Tensor, Tensor];
+    const c = x.shape[1]!;
+    const perChannel = (t: Tensor) => t.reshape([1, c, ...new Array<number>(x.rank - 2).fill(1)]);
+    const others = x.shape.map((_, i) => i).filter((i) => i !== 1);
+    const r = v.add(n.attrs.epsilon).sqrt().reciprocal();
+    const scale = w.mul(r);
+    const sumGy = gy!.sum(others);
+    const sumGyXc = gy!.mul(x.sub(perChannel(m))).sum(others);
+    return [
+      gy!.mul(perChannel(scale)),
+      sumGyXc.mul(r),
+      sumGy,
+      sumGy.mul(scale).neg(),
+      sumGyXc.mul(w).mul(r.mul(r).mul(r)).mul(-0.5),
+    ];
+  },
 });

@@ -1,7 +1,9 @@
 import type { Tensor } from '../graph.js';
+import { HostTensor } from '../host-tensor.js';
 import { emitSimple } from '../onnx/emitter.js';
-import { check, defineOp } from '../op.js';
-import type { Pads4, Pair } from './conv.js';
+import { check, defineOp, type OpDef } from '../op.js';
+import { ConvTranspose, type Pads4, type Pair } from './conv.js';
+import { ScatterAdd } from './indexing.js';
 
 export interface PoolAttrs {
   kernel: Pair;
@@ -45,7 +47,7 @@ export interface MaxPoolAttrs extends PoolAttrs {
   withIndices: boolean;
 }
 
-export const MaxPool = defineOp<MaxPoolAttrs>({
+export const MaxPool: OpDef<MaxPoolAttrs> = defineOp<MaxPoolAttrs>({
   name: 'MaxPool',
   infer: (inputs, a) => {
     const shape = poolShape('MaxPool', inputs, a, a.dilations);
@@ -53,6 +55,14 @@ export const MaxPool = defineOp<MaxPoolAttrs>({
     return a.withIndices ? [...out, { shape: [...shape], dtype: 'int64' as const }] : out;
   },
   onnx: (n, e) => emitSimple(e, 'MaxPool', n, { ...poolOnnx(n.attrs), dilations: { ints: n.attrs.dilations } }),
+  // Each window's gradient goes to its argmax: scatter-add over the flattened input (the indices
+  // are flat over N·C·H·W). Without indices in the forward, the pool is re-run with them.
+  vjp: (n, [gy]) => {
+    const x = n.inputs[0]!;
+    const idx = n.attrs.withIndices ? n.outputs[1]! : x.graph.apply(MaxPool, [x], { ...n.attrs, withIndices: true })[1]!;
+    const dx = x.graph.apply(ScatterAdd, [idx.reshape([-1]), gy!.reshape([-1])], { axis: 0, shape: [x.size] })[0]!;
+    return [dx.reshape(x.shape)];
+  },
 });
 
 export interface AvgPoolAttrs extends PoolAttrs {
@@ -63,4 +73,46 @@ export const AveragePool = defineOp<AvgPoolAttrs>({
   name: 'AveragePool',
   infer: (inputs, a) => [{ shape: poolShape('AveragePool', inputs, a), dtype: inputs[0]!.dtype }],
   onnx: (n, e) => emitSimple(e, 'AveragePool', n, { ...poolOnnx(n.attrs), count_include_pad: { i: n.attrs.countIncludePad ? 1 : 0 } }),
+  // Spread gy / divisor over each window: a depth-wise ConvTranspose with an all-ones kernel.
+  // The divisors come from the host, so count_include_pad and ceil mode are exact; the end
+  // padding / output padding make the result exactly x's shape (ceil mode may overhang the end).
+  vjp: (n, [gy]) => {
+    const x = n.inputs[0]!;
+    const a = n.attrs;
+    const [c, h, w] = [x.shape[1]!, x.shape[2]!, x.shape[3]!];
+    const [oh, ow] = [gy!.shape[2]!, gy!.shape[3]!];
+    const ch = windowCounts(h, oh, a, 0);
+    const cw = windowCounts(w, ow, a, 1);
+    const inv = new Float32Array(oh * ow);
+    for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) inv[i * ow + j] = 1 / Math.max(ch[i]! * cw[j]!, 1);
+    const g = x.graph;
+    const scaled = gy!.mul(g.constant(new HostTensor(inv, [oh, ow])));
+    const ones = g.constant(new HostTensor(new Float32Array(c * a.kernel[0] * a.kernel[1]).fill(1), [c, 1, ...a.kernel]));
+    const fit = [0, 1].map((i) => {
+      const reach = ([oh, ow][i]! - 1) * a.strides[i]! - a.pads[i]! + a.kernel[i]!;
+      const size = [h, w][i]!;
+      return reach >= size ? { padEnd: reach - size, outPad: 0 } : { padEnd: 0, outPad: size - reach };
+    });
+    const dx = g.apply(ConvTranspose, [scaled, ones], {
+      strides: a.strides,
+      pads: [a.pads[0], a.pads[1], fit[0]!.padEnd, fit[1]!.padEnd],
+      dilations: [1, 1],
+      group: c,
+      outputPadding: [fit[0]!.outPad, fit[1]!.outPad],
+    })[0]!;
+    return [dx];
+  },
 });
+
+/**
+ * Per output position along one axis, the divisor of its window (PyTorch's rule): the window
+ * clipped to the padded input when counting padding, else to the real input.
+ */
+function windowCounts(size: number, out: number, a: AvgPoolAttrs, axis: 0 | 1): number[] {
+  const [k, s, padBegin, padEnd] = [a.kernel[axis], a.strides[axis], a.pads[axis], a.pads[axis + 2]!];
+  return Array.from({ length: out }, (_, o) => {
+    const start = o * s - padBegin;
+    const end = Math.min(start + k, size + padEnd);
+    return a.countIncludePad ? end - start : Math.max(Math.min(end, size) - Math.max(start, 0), 0);
+  });
+}

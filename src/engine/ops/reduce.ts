@@ -1,4 +1,4 @@
-import type { Tensor } from '../graph.js';
+import type { Node, Tensor } from '../graph.js';
 import { check, defineOp } from '../op.js';
 import { normAxis } from '../shape.js';
 
@@ -17,6 +17,29 @@ export function reducedShape(shape: readonly number[], axes: readonly number[], 
   return out;
 }
 
+/** The output gradient with the reduced axes restored as size 1, and the input. */
+function keepDims(n: Node<ReduceAttrs>, gy: Tensor): [Tensor, Tensor] {
+  const x = n.inputs[0]!;
+  return [gy.reshape(reducedShape(x.shape, n.attrs.axes, true)), x];
+}
+
+const reduceGrads = {
+  ReduceSum: (n: Node<ReduceAttrs>, gy: Tensor): Tensor => {
+    const [g, x] = keepDims(n, gy);
+    return g.expand(x.shape);
+  },
+  ReduceMean: (n: Node<ReduceAttrs>, gy: Tensor): Tensor => {
+    const [g, x] = keepDims(n, gy);
+    return g.mul(g.size / x.size).expand(x.shape);
+  },
+  // Every element equal to the max shares the gradient equally (PyTorch's amax).
+  ReduceMax: (n: Node<ReduceAttrs>, gy: Tensor): Tensor => {
+    const [g, x] = keepDims(n, gy);
+    const hit = x.eq(n.outputs[0]!.reshape(g.shape)).cast(x.dtype);
+    return hit.mul(g.div(hit.sum(n.attrs.axes, true)));
+  },
+};
+
 function reduce(name: 'ReduceSum' | 'ReduceMean' | 'ReduceMax') {
   return defineOp<ReduceAttrs>({
     name,
@@ -29,10 +52,13 @@ function reduce(name: 'ReduceSum' | 'ReduceMean' | 'ReduceMax') {
       const keepdims = { i: n.attrs.keepdims ? 1 : 0 };
       const x = e.name(n.inputs[0]!);
       const y = e.name(n.outputs[0]!);
+      // No axes reduces nothing here (ONNX would reduce every axis).
+      if (n.attrs.axes.length === 0) e.node('Identity', [x], [y]);
       // Opset 13+ takes ReduceSum's axes as an input; ReduceMean/Max switch to that only in opset 18.
-      if (name === 'ReduceSum') e.node(name, [x, e.int64s(n.attrs.axes)], [y], { keepdims });
+      else if (name === 'ReduceSum') e.node(name, [x, e.int64s(n.attrs.axes)], [y], { keepdims });
       else e.node(name, [x], [y], { axes: { ints: n.attrs.axes }, keepdims });
     },
+    vjp: (n, [gy]) => [reduceGrads[name](n, gy!)],
   });
 }
 
