@@ -1,0 +1,229 @@
+import { Rng } from '../data/rng.js';
+import { grad } from '../engine/autodiff.js';
+import { Graph } from '../engine/graph.js';
+import { HostTensor } from '../engine/host-tensor.js';
+import { writeOnnx } from '../engine/onnx/write.js';
+import type { Parameter } from '../engine/parameter.js';
+import type { Runtime, Session } from '../engine/runtime/runtime.js';
+import { fmt, numel } from '../engine/shape.js';
+import { Tensor } from '../engine/tensor.js';
+import type { AnyModule } from '../nn/module.js';
+import type { Optimizer, OptimizerState, ParamGroup } from '../optim/optimizer.js';
+import type { Schedule } from '../optim/schedules.js';
+
+/** A loss function: the scalar loss, plus any extra outputs to return (e.g. logits). */
+export type LossFn<M extends AnyModule> = (model: M, ...batch: Tensor[]) => Tensor | ({ loss: Tensor } & Record<string, Tensor>);
+
+export interface TrainStepOptions {
+  runtime: Runtime;
+  threads?: number;
+  optimizer: Optimizer;
+  /** Learning rate per iteration (0-based); the current value is an input of the step. */
+  schedule: Schedule;
+  /** Default: every trainable parameter in one group. */
+  groups?: ParamGroup[];
+  /** Clip gradients to this global L2 norm (torch.nn.utils.clip_grad_norm_). */
+  clipGradNorm?: number;
+  /** Seed of the dropout/drop-path masks. */
+  seed?: number;
+}
+
+export interface StepResult {
+  loss: number;
+  lr: number;
+  /** Extra outputs the loss function returned. */
+  outputs: Record<string, HostTensor>;
+}
+
+/** A host tensor and its twin: inputs are read from one while outputs are written into the other. */
+class PingPong {
+  private other: HostTensor;
+  constructor(public current: HostTensor) {
+    this.other = HostTensor.zeros(current.shape, current.dtype);
+  }
+  /** The buffer the next step writes into. */
+  get next(): HostTensor {
+    return this.other;
+  }
+  swap(): void {
+    [this.current, this.other] = [this.other, this.current];
+  }
+}
+
+interface Built {
+  model: Uint8Array;
+  batchNames: string[];
+  extraNames: string[];
+  maskShapes: { name: string; shape: number[]; keepProb: number }[];
+}
+
+type Compiled = Omit<Built, 'model'> & { session: Session };
+
+/**
+ * forward + loss + backward + optimizer update compiled into one onnxruntime session (one per
+ * batch shape). Parameters, buffers and optimizer state stay in host buffers between steps and
+ * are fed as inputs; the step writes their new values into twin buffers, then the two swap — no
+ * allocation per step. Parameter objects are updated in place (their `value` points at the
+ * current buffer), so the model can be evaluated or saved at any time.
+ */
+export class TrainStep<M extends AnyModule> {
+  /** Steps taken so far (the schedule is evaluated at this index). */
+  iteration = 0;
+  private readonly cache = new Map<string, Promise<Compiled>>();
+  private readonly params: [string, Parameter][];
+  private readonly buffers: [string, Parameter][];
+  /** Trainable parameters outside every group: inputs of the step, never updated. */
+  private readonly frozen: [string, Parameter][];
+  private readonly groupOf = new Map<Parameter, ParamGroup>();
+  private readonly values = new Map<Parameter, PingPong>();
+  private readonly state = new Map<Parameter, Record<string, PingPong>>();
+  private readonly rng: Rng;
+
+  constructor(
+    readonly model: M,
+    private readonly lossFn: LossFn<M>,
+    private readonly o: TrainStepOptions,
+  ) {
+    const groups = o.groups ?? [{ params: model.parameters() }];
+    for (const g of groups) for (const p of g.params) this.groupOf.set(p, g);
+    this.params = model.namedParameters().filter(([, p]) => this.groupOf.has(p));
+    this.buffers = model.namedBuffers().filter(([, p]) => p.value.dtype === 'float32');
+    this.frozen = model.namedParameters().filter(([, p]) => !this.groupOf.has(p));
+    for (const [, p] of [...this.params, ...this.buffers]) this.values.set(p, new PingPong(p.value));
+    for (const [, p] of this.params) {
+      this.state.set(p, Object.fromEntries(o.optimizer.slots.map((s) => [s, new PingPong(HostTensor.zeros(p.shape))])));
+    }
+    this.rng = new Rng(o.seed ?? 0);
+  }
+
+  /** Current learning rate (of a group with multiplier 1). */
+  get lr(): number {
+    return this.o.schedule(this.iteration);
+  }
+
+  private build(batch: readonly HostTensor[]): Built {
+    const { model, o } = this;
+    model.train();
+    const g = new Graph('input').nameParameters(model.namedState());
+    const inputs = batch.map((b, i) => g.input(`batch_${i}`, b.shape, b.dtype));
+    const lr = g.input('lr', [], 'float32');
+    const scalarNames = Object.keys(o.optimizer.scalars(1));
+    const scalars = Object.fromEntries(scalarNames.map((k) => [k, g.input(`opt_${k}`, [], 'float32')]));
+    // Every parameter and buffer is an input, used or not, so the feeds are the same for every step.
+    for (const [, p] of [...this.params, ...this.buffers, ...this.frozen]) g.param(p);
+    const stateIn = new Map<Parameter, Record<string, Tensor>>();
+    for (const [name, p] of this.params) {
+      stateIn.set(p, Object.fromEntries(o.optimizer.slots.map((s) => [s, g.input(`state.${name}.${s}`, p.shape)])));
+    }
+
+    const result = this.lossFn(model, ...inputs);
+    const { loss, ...extras } = result instanceof Tensor ? { loss: result } : result;
+    if (loss.size !== 1) throw new Error(`train step: the loss must be a scalar, got ${loss}`);
+    const paramTensors = this.params.map(([, p]) => g.param(p));
+    let grads = grad(loss, paramTensors);
+    if (o.clipGradNorm !== undefined) {
+      const squares = grads.filter((x): x is Tensor => x !== null).map((x) => x.mul(x).sum());
+      const norm = squares.reduce((a, b) => a.add(b)).sqrt();
+      const factor = g.scalar(o.clipGradNorm).div(norm.add(1e-6)).minimum(1);
+      grads = grads.map((x) => x && x.mul(factor));
+    }
+
+    const outputs: Record<string, Tensor> = { loss: loss.reshape([]) };
+    for (const [k, t] of Object.entries(extras)) outputs[`extra.${k}`] = t as Tensor;
+    this.params.forEach(([name, p], i) => {
+      const gr = grads[i];
+      if (!gr) return; // PyTorch skips parameters without a gradient
+      const group = this.groupOf.get(p)!;
+      const up = o.optimizer.update({
+        param: paramTensors[i]!,
+        grad: gr,
+        state: stateIn.get(p)!,
+        lr: group.lrMult && group.lrMult !== 1 ? lr.mul(group.lrMult) : lr,
+        weightDecay: group.weightDecay ?? o.optimizer.weightDecay,
+        scalars,
+      });
+      outputs[`new.${name}`] = up.param;
+      for (const [s, t] of Object.entries(up.state)) outputs[`newstate.${name}.${s}`] = t;
+    });
+    for (const [name, p] of this.buffers) {
+      const u = g.updates.get(p);
+      if (u) outputs[`new.${name}`] = u;
+    }
+    return {
+      model: writeOnnx(g, outputs),
+      batchNames: inputs.map((t) => t.name!),
+      extraNames: Object.keys(extras),
+      maskShapes: g.masks.map((m) => ({ name: m.tensor.name!, shape: m.tensor.shape, keepProb: m.keepProb })),
+    };
+  }
+
+  private async compiled(batch: readonly HostTensor[]): Promise<Compiled> {
+    const key = batch.map((b) => `${b.dtype}${fmt(b.shape)}`).join(';');
+    let c = this.cache.get(key);
+    if (!c) {
+      const { model, ...rest } = this.build(batch);
+      c = this.o.runtime.createSession(model, { threads: this.o.threads }).then((session) => ({ ...rest, session }));
+      this.cache.set(key, c);
+    }
+    return c;
+  }
+
+  /** One optimisation step on a batch; returns the loss (before the update) and the learning rate used. */
+  async step(...batch: HostTensor[]): Promise<StepResult> {
+    const c = await this.compiled(batch);
+    const lr = this.lr;
+    const feeds: Record<string, HostTensor> = { lr: new HostTensor(new Float32Array([lr]), []) };
+    c.batchNames.forEach((n, i) => (feeds[n] = batch[i]!));
+    for (const [k, v] of Object.entries(this.o.optimizer.scalars(this.iteration + 1))) feeds[`opt_${k}`] = new HostTensor(new Float32Array([v]), []);
+    const pre: Record<string, HostTensor> = {};
+    for (const [name, p] of this.frozen) feeds[name] = p.value;
+    for (const [name, p] of [...this.params, ...this.buffers]) {
+      const pp = this.values.get(p)!;
+      feeds[name] = pp.current;
+      pre[`new.${name}`] = pp.next;
+    }
+    for (const [name, p] of this.params) {
+      for (const [s, pp] of Object.entries(this.state.get(p)!)) {
+        feeds[`state.${name}.${s}`] = pp.current;
+        pre[`newstate.${name}.${s}`] = pp.next;
+      }
+    }
+    for (const m of c.maskShapes) {
+      const d = new Float32Array(numel(m.shape));
+      for (let i = 0; i < d.length; i++) d[i] = this.rng.random() < m.keepProb ? 1 : 0;
+      feeds[m.name] = new HostTensor(d, m.shape);
+    }
+    const outNames = new Set(c.session.outputNames);
+    for (const k of Object.keys(pre)) if (!outNames.has(k)) delete pre[k];
+    const out = await c.session.run(feeds, pre);
+    // Swap what was written; keep parameters' values pointing at their current buffers.
+    for (const [name, p] of [...this.params, ...this.buffers]) {
+      if (!outNames.has(`new.${name}`)) continue;
+      const pp = this.values.get(p)!;
+      pp.swap();
+      p.set(pp.current);
+    }
+    for (const [name, p] of this.params) for (const [s, pp] of Object.entries(this.state.get(p)!)) if (outNames.has(`newstate.${name}.${s}`)) pp.swap();
+    this.iteration++;
+    const outputs = Object.fromEntries(c.extraNames.map((k) => [k, out[`extra.${k}`]!]));
+    return { loss: out.loss!.f32[0]!, lr, outputs };
+  }
+
+  /** Optimizer state by `<param name>.<slot>` (for checkpoints). */
+  optimizerState(): Record<string, HostTensor> {
+    const sd: Record<string, HostTensor> = {};
+    for (const [name, p] of this.params) for (const [s, pp] of Object.entries(this.state.get(p)!)) sd[`${name}.${s}`] = pp.current;
+    return sd;
+  }
+
+  async dispose(): Promise<void> {
+    const all = [...this.cache.values()];
+    this.cache.clear();
+    for (const c of all) await (await c).session.release();
+  }
+}
+
+/** Compiles forward + loss + backward + update of `model` into reusable sessions. */
+export function compileTrainStep<M extends AnyModule>(model: M, lossFn: LossFn<M>, o: TrainStepOptions): TrainStep<M> {
+  return new TrainStep(model, lossFn, o);
+}
