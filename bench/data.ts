@@ -15,7 +15,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from '../src/cli/command.js';
-import { createDataset } from '../src/data/datasets/registry.js';
+import { createDataset } from '../src/data/sources/registry.js';
 import { DataLoader } from '../src/data/loader.js';
 import { mmsegTrainPipeline } from '../src/data/transforms/presets.js';
 

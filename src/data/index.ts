@@ -13,5 +13,5 @@ export * from './labels/index.js';
 export * from './transforms/index.js';
 export * from './stats.js';
 export * from './visualize.js';
-export type { DatasetEntry, DatasetOptions, DatasetSpec, SegDataset } from './datasets/types.js';
+export type { DatasetEntry, DatasetOptions, DatasetSpec, SegDataset } from './sources/types.js';
 export { sampleRng, epochOrder, type ProcessedSample } from './loader-core.js';

@@ -4,7 +4,7 @@
  * produces a sample, wherever it runs.
  */
 import { DataError, type DataErrorKind } from './errors.js';
-import type { DatasetSpec, SegDataset } from './datasets/types.js';
+import type { DatasetSpec, SegDataset } from './sources/types.js';
 import { Rng, type Seed } from './rng.js';
 import type { SampleMeta } from './sample.js';
 import type { Transform } from './transforms/types.js';

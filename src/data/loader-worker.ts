@@ -5,8 +5,8 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
-import { datasetFromSpec } from './datasets/registry.js';
-import type { SegDataset } from './datasets/types.js';
+import { datasetFromSpec } from './sources/registry.js';
+import type { SegDataset } from './sources/types.js';
 import { failureOf, processSample, type FromWorker, type InitMessage, type ToWorker } from './loader-core.js';
 import type { Seed } from './rng.js';
 import { buildPipeline, type TransformSpec } from './transforms/registry.js';

@@ -17,7 +17,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { DataError, isDataError } from './errors.js';
-import type { SegDataset } from './datasets/types.js';
+import type { SegDataset } from './sources/types.js';
 import {
   epochOrder,
   errorOf,

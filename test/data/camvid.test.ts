@@ -1,7 +1,7 @@
 // Real data: ../shared/datasets/camvid (skipped with a message when absent).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createDataset } from '../../src/data/datasets/index.js';
+import { createDataset } from '../../src/data/sources/index.js';
 import { DataLoader } from '../../src/data/loader.js';
 import { datasetStats, pixelShares } from '../../src/data/stats.js';
 import { defaultTrainPipeline } from '../../src/data/transforms/index.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createDataset, listDatasets, prepareCityscapes } from '../../src/data/datasets/index.js';
+import { createDataset, listDatasets, prepareCityscapes } from '../../src/data/sources/index.js';
 import { DataError } from '../../src/data/errors.js';
 import { decodeLabel } from '../../src/data/image-node.js';
 import { coordImage, jpegRgb, pngGrey, pngRgb, tempDir, writeBytes } from './helpers.js';

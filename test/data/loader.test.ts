@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createDataset } from '../../src/data/datasets/index.js';
+import { createDataset } from '../../src/data/sources/index.js';
 import { DataError } from '../../src/data/errors.js';
 import { DataLoader, type Batch } from '../../src/data/loader.js';
 import { mmsegTrainPipeline } from '../../src/data/transforms/index.js';
