@@ -150,7 +150,8 @@ export class CompiledFunction {
   }
 }
 
-function bernoulli(rng: Rng, shape: readonly number[], keepProb: number): HostTensor {
+/** A 0/1 float mask with P(1) = keepProb: what a graph's `bernoulliMask` inputs are fed with. */
+export function bernoulli(rng: Rng, shape: readonly number[], keepProb: number): HostTensor {
   const m = new Float32Array(numel(shape));
   for (let i = 0; i < m.length; i++) m[i] = rng.random() < keepProb ? 1 : 0;
   return new HostTensor(m, shape);

@@ -1,11 +1,12 @@
 import { Rng } from '../data/rng.js';
 import { grad } from '../engine/autodiff.js';
+import { bernoulli } from '../engine/compile.js';
 import { Graph } from '../engine/graph.js';
 import { HostTensor } from '../engine/host-tensor.js';
 import { writeOnnx } from '../engine/onnx/write.js';
 import type { Parameter } from '../engine/parameter.js';
 import type { Runtime, Session } from '../engine/runtime/runtime.js';
-import { fmt, numel } from '../engine/shape.js';
+import { fmt } from '../engine/shape.js';
 import { Tensor } from '../engine/tensor.js';
 import type { AnyModule } from '../nn/module.js';
 import type { Optimizer, OptimizerState, ParamGroup } from '../optim/optimizer.js';
@@ -188,11 +189,7 @@ export class TrainStep<M extends AnyModule> {
         pre[`newstate.${name}.${s}`] = pp.next;
       }
     }
-    for (const m of c.maskShapes) {
-      const d = new Float32Array(numel(m.shape));
-      for (let i = 0; i < d.length; i++) d[i] = this.rng.random() < m.keepProb ? 1 : 0;
-      feeds[m.name] = new HostTensor(d, m.shape);
-    }
+    for (const m of c.maskShapes) feeds[m.name] = bernoulli(this.rng, m.shape, m.keepProb);
     const outNames = new Set(c.session.outputNames);
     for (const k of Object.keys(pre)) if (!outNames.has(k)) delete pre[k];
     const out = await c.session.run(feeds, pre);

@@ -30,7 +30,7 @@ import { interpolationMatrices, Resize, type ResizeAttrs } from '../../src/engin
 import { cat, where, type Tensor } from '../../src/engine/tensor.js';
 import { arr, assertClose, relErr, type Arr } from '../reference/ndarray.js';
 import * as R from '../reference/ops.js';
-import { rnd, runTraced, toHost, values, type IntInput } from './harness.js';
+import { RESIZE_TARGETS, rnd, runTraced, toHost, values, type IntInput } from './harness.js';
 
 const TOL = 1e-5;
 
@@ -268,15 +268,7 @@ describe('grad of pooling', () => {
 
 describe('grad of resize', () => {
   const x = rnd([1, 2, 5, 7]);
-  const targets: [string, { size: Pair } | { scale: Pair }][] = [
-    ['up by size', { size: [11, 16] }],
-    ['down by size', { size: [3, 4] }],
-    ['up ×2 by scale', { scale: [2, 2] }],
-    ['down ×0.5 by scale', { scale: [0.5, 0.5] }],
-    ['non-integer scale 1.7', { scale: [1.7, 1.7] }],
-    ['to 1×1', { size: [1, 1] }],
-    ['one axis only', { size: [5, 12] }],
-  ];
+  const targets = [...RESIZE_TARGETS, ['one axis only', { size: [5, 12] }] as (typeof RESIZE_TARGETS)[number]];
   for (const [name, target] of targets) {
     for (const alignCorners of [false, true]) {
       it(`bilinear ${name}, alignCorners=${alignCorners}`, async () => {

@@ -48,3 +48,13 @@ export async function runTraced(fn: (...xs: Tensor[]) => TraceResult, inputs: (A
 export function values(t: HostTensor): { data: number[]; shape: number[] } {
   return { data: Array.from(t.data as ArrayLike<number | bigint>, Number), shape: t.shape };
 }
+
+/** Resize targets both the forward and the gradient tests sweep: up/down, by size and by scale. */
+export const RESIZE_TARGETS: [string, { size: [number, number] } | { scale: [number, number] }][] = [
+  ['up by size', { size: [11, 16] }],
+  ['down by size', { size: [3, 4] }],
+  ['up ×2 by scale', { scale: [2, 2] }],
+  ['down ×0.5 by scale', { scale: [0.5, 0.5] }],
+  ['non-integer scale 1.7', { scale: [1.7, 1.7] }],
+  ['to 1×1', { size: [1, 1] }],
+];

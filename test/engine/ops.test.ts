@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { cat, where } from '../../src/engine/tensor.js';
 import { assertClose, type Arr } from '../reference/ndarray.js';
 import * as R from '../reference/ops.js';
-import { rnd, runTraced, values } from './harness.js';
+import { RESIZE_TARGETS, rnd, runTraced, values } from './harness.js';
 
 const TOL = 1e-5;
 
@@ -162,14 +162,7 @@ describe('pooling', () => {
 
 describe('resize', () => {
   const x = rnd([1, 2, 5, 7]);
-  const targets: [string, { size: [number, number] } | { scale: [number, number] }][] = [
-    ['up by size', { size: [11, 16] }],
-    ['down by size', { size: [3, 4] }],
-    ['up ×2 by scale', { scale: [2, 2] }],
-    ['down ×0.5 by scale', { scale: [0.5, 0.5] }],
-    ['non-integer scale 1.7', { scale: [1.7, 1.7] }],
-    ['to 1×1', { size: [1, 1] }],
-  ];
+  const targets = RESIZE_TARGETS;
   for (const [name, target] of targets) {
     for (const alignCorners of [false, true]) {
       it(`bilinear ${name}, alignCorners=${alignCorners}`, async () => {
