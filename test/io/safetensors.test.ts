@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { HostTensor } from '../../src/engine/host-tensor.js';
 import { writeFileAtomic } from '../../src/io/atomic-file.js';
 import { bf16ToF32, f16ToF32, f32ToF16 } from '../../src/io/half.js';
+import { findTorchPython } from '../parity/python.js';
 import { readSafetensorsFile, writeSafetensorsFile } from '../../src/io/safetensors-node.js';
 import { parseSafetensors, serializeSafetensors } from '../../src/io/safetensors.js';
 
@@ -421,26 +422,6 @@ interface PyTensor {
   dtype: string;
   shape: number[];
   values: string[];
-}
-
-/**
- * A python3 that can import torch, or the reason there is none. Debian's python3-torch can fail with
- * "liblapack.so.3: cannot open shared object file" when the liblapack alternatives link is missing; the
- * library is then still in its private directory, so that directory is tried on LD_LIBRARY_PATH too.
- */
-function findTorchPython(): { python: string; env: NodeJS.ProcessEnv } | string {
-  const lapack = '/usr/lib/x86_64-linux-gnu/lapack';
-  const envs: NodeJS.ProcessEnv[] = [process.env];
-  if (existsSync(lapack)) envs.push({ ...process.env, LD_LIBRARY_PATH: [lapack, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') });
-  let why = '';
-  for (const python of ['/usr/bin/python3', 'python3']) {
-    for (const env of envs) {
-      const r = spawnSync(python, ['-c', 'import torch'], { env, encoding: 'utf8', timeout: 120_000 });
-      if (r.status === 0) return { python, env };
-      why ||= r.error ? `${python}: ${r.error.message}` : `${python}: ${r.stderr.trim().split('\n').pop()}`;
-    }
-  }
-  return why;
 }
 
 const parseFloatStr = (s: string): number => (s === 'inf' ? Infinity : s === '-inf' ? -Infinity : s === 'nan' ? NaN : Number(s));
