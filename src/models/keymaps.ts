@@ -1,0 +1,22 @@
+import type { KeyMap } from '../io/keymap.js';
+
+/**
+ * Checkpoint namings each registered model can import, by registry name. segkit's own names (the
+ * PyTorch reference's: torchvision, HF transformers) need no map; these cover the other code bases
+ * checkpoints come from (official/mmseg SegFormer, SETR, S2-FPN, FastSeg). Each family defines its
+ * maps in src/models/<family>/keymap.ts.
+ */
+const KEY_MAPS: Record<string, KeyMap[]> = {};
+
+/** The key maps for a model (empty when checkpoints already use segkit's names). */
+export function keyMapsFor(model: string): KeyMap[] {
+  return KEY_MAPS[model] ?? [];
+}
+
+/** Finds a key map by its name among a model's maps; the error lists the valid names. */
+export function keyMapByName(model: string, name: string): KeyMap {
+  const maps = keyMapsFor(model);
+  const m = maps.find((k) => k.name === name);
+  if (!m) throw new Error(`model '${model}' has no key map '${name}'; valid: ${maps.map((k) => k.name).join(', ') || '(none: checkpoints must use segkit names)'}`);
+  return m;
+}
