@@ -10,7 +10,23 @@ function softmaxLike(name: 'Softmax' | 'LogSoftmax') {
       normAxis(axis, x!.shape.length, name);
       return [{ shape: [...x!.shape], dtype: x!.dtype }];
     },
-    onnx: (n, e) => emitSimple(e, name, n, { axis: { i: n.attrs.axis } }),
+    onnx: (n, e) => {
+      const x = n.inputs[0]!;
+      const ax = n.attrs.axis;
+      if (ax === x.shape.length - 1) return emitSimple(e, name, n, { axis: { i: ax } });
+      // onnxruntime's kernels move a non-last axis to the end and run tiny rows: over the class axis
+      // of N×K×H×W logits that is 4–5× slower than these five element-wise passes (bench/out/lsm).
+      const [xn, yn] = [e.name(x), e.name(n.outputs[0]!)];
+      const [mx, sh, ex, sm] = ['max', 'shifted', 'exp', 'sum'].map((h) => e.temp(`${name}_${h}`)) as [string, string, string, string];
+      e.node('ReduceMax', [xn], [mx], { axes: { ints: [ax] }, keepdims: { i: 1 } });
+      e.node('Sub', [xn, mx], [sh]);
+      e.node('Exp', [sh], [ex]);
+      e.node('ReduceSum', [ex, e.int64s([ax])], [sm], { keepdims: { i: 1 } });
+      if (name === 'Softmax') return e.node('Div', [ex, sm], [yn]);
+      const lg = e.temp(`${name}_log`);
+      e.node('Log', [sm], [lg]);
+      e.node('Sub', [sh, lg], [yn]);
+    },
     vjp: (n, [gy]) => {
       const y = n.outputs[0]!;
       const ax = n.attrs.axis;
