@@ -180,6 +180,11 @@ export class TrainStep<M extends AnyModule> {
     for (const [name, p] of this.frozen) feeds[name] = p.value;
     for (const [name, p] of [...this.params, ...this.buffers]) {
       const pp = this.values.get(p)!;
+      // The value was replaced since the last step (loadStateDict, a resume): take it over.
+      if (p.value !== pp.current) {
+        pp.current.data.set(p.value.data as never);
+        p.set(pp.current);
+      }
       feeds[name] = pp.current;
       pre[`new.${name}`] = pp.next;
     }
@@ -211,6 +216,22 @@ export class TrainStep<M extends AnyModule> {
     const sd: Record<string, HostTensor> = {};
     for (const [name, p] of this.params) for (const [s, pp] of Object.entries(this.state.get(p)!)) sd[`${name}.${s}`] = pp.current;
     return sd;
+  }
+
+  /**
+   * Restores optimizer state saved by optimizerState() (resuming a run). Keys and shapes must match
+   * exactly; an error lists the differences. Set `iteration` as well so the schedule continues.
+   */
+  loadOptimizerState(sd: Record<string, HostTensor>): void {
+    const own = this.optimizerState();
+    const missing = Object.keys(own).filter((k) => !(k in sd));
+    const unexpected = Object.keys(sd).filter((k) => !(k in own));
+    const mismatched = Object.keys(own).filter((k) => k in sd && fmt(sd[k]!.shape) !== fmt(own[k]!.shape)).map((k) => `${k}: saved ${fmt(sd[k]!.shape)}, model ${fmt(own[k]!.shape)}`);
+    if (missing.length || unexpected.length || mismatched.length) {
+      const list = (what: string, ks: string[]) => (ks.length ? `\n  ${what} (${ks.length}): ${ks.slice(0, 20).join(', ')}${ks.length > 20 ? ', …' : ''}` : '');
+      throw new Error(`optimizer state does not match this model and optimizer${list('missing', missing)}${list('unexpected', unexpected)}${list('shape mismatch', mismatched)}`);
+    }
+    for (const [name, p] of this.params) for (const [s, pp] of Object.entries(this.state.get(p)!)) pp.current.f32.set(sd[`${name}.${s}`]!.f32);
   }
 
   async dispose(): Promise<void> {

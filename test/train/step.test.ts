@@ -14,6 +14,8 @@ import type { Optimizer } from '../../src/optim/optimizer.js';
 import { constantLr, cosine, poly, step, withWarmup } from '../../src/optim/schedules.js';
 import { sgd } from '../../src/optim/sgd.js';
 import { compileTrainStep } from '../../src/train/step.js';
+import { compileEvalStep } from '../../src/train/eval-step.js';
+import { compileModule } from '../../src/nn/compile.js';
 
 /** One parameter vector p; loss = Σ c_i·(p_i − t_i)², gradient 2·c·(p − t). */
 class Quadratic extends Module {
@@ -179,5 +181,59 @@ describe('a small conv net learns a fixed batch', () => {
     assert.ok(a[0]! / a.at(-1)! >= 100, `loss ${a[0]} → ${a.at(-1)} (${(a[0]! / a.at(-1)!).toFixed(1)}×)`);
     const b = await trainCurve(7, 300);
     assert.deepEqual(b, a, 'the same seed gives the same loss curve');
+  });
+});
+
+describe('evalStep and resuming', () => {
+  it('evalStep sees the weights after every step without rebuilding its session, and agrees with compileModule', async () => {
+    manualSeed(3);
+    const net = new SmallNet();
+    const ts = compileTrainStep(net, crossEntropy, { runtime: nodeRuntime, optimizer: adam(), schedule: constantLr(0.02) });
+    const ev = compileEvalStep(net, undefined, { runtime: nodeRuntime });
+    const [x, y] = syntheticBatch();
+    const outs: Float32Array[] = [];
+    for (let i = 0; i < 3; i++) {
+      await ts.step(x, y);
+      assert.equal(net.training, true, 'the train step leaves the model in training mode');
+      const got = (await ev.run(x)) as HostTensor;
+      assert.equal(net.training, true, 'evalStep does not change the mode it found');
+      net.eval();
+      const ref = compileModule(net, { runtime: nodeRuntime });
+      const want = (await ref.run(x)) as HostTensor;
+      await ref.dispose();
+      net.train();
+      want.f32.forEach((v, j) => assert.ok(Math.abs(v - got.f32[j]!) <= 1e-5 * Math.max(1, Math.abs(v)), `step ${i} output ${j}: ${got.f32[j]} vs ${v}`));
+      outs.push(got.f32.slice());
+    }
+    assert.notDeepEqual(outs[0], outs[2], 'weights changed between steps');
+    assert.equal(ev.sessions, 1);
+    await ev.dispose();
+    await ts.dispose();
+  });
+
+  it('loadOptimizerState + iteration continue a run exactly as if it had not stopped', async () => {
+    const [x, y] = syntheticBatch();
+    const make = () => {
+      manualSeed(5);
+      const net = new SmallNet();
+      return { net, ts: compileTrainStep(net, crossEntropy, { runtime: nodeRuntime, optimizer: adam(), schedule: poly(0.02, 10) }) };
+    };
+    const a = make();
+    const straight: number[] = [];
+    for (let i = 0; i < 6; i++) straight.push((await a.ts.step(x, y)).loss);
+
+    const b = make();
+    for (let i = 0; i < 3; i++) await b.ts.step(x, y);
+    const weights = Object.fromEntries(Object.entries(b.net.stateDict()).map(([k, v]) => [k, new HostTensor(v.data.slice(), v.shape, v.dtype)]));
+    const opt = Object.fromEntries(Object.entries(b.ts.optimizerState()).map(([k, v]) => [k, new HostTensor(v.f32.slice(), v.shape)]));
+    const c = make();
+    c.net.loadStateDict(weights);
+    c.ts.loadOptimizerState(opt);
+    c.ts.iteration = 3;
+    const resumed: number[] = [];
+    for (let i = 0; i < 3; i++) resumed.push((await c.ts.step(x, y)).loss);
+    assert.deepEqual(resumed, straight.slice(3));
+    assert.throws(() => c.ts.loadOptimizerState({ ...opt, extra: HostTensor.zeros([1]) }), /unexpected \(1\): extra/);
+    for (const s of [a, b, c]) await s.ts.dispose();
   });
 });
