@@ -65,8 +65,8 @@ const cases: Case[] = [
 
 console.log('(run it on an otherwise idle machine: another busy process distorts these numbers)');
 console.log(`\nsegkit bench/conv-grad — onnxruntime-node, ${threads} thread(s), ${cpus()[0]?.model ?? 'cpu'}, best of ${iters}, ms\n`);
-console.log('| case | forward | dx | dw im2col | dw conv | faster | default |');
-console.log('|---|---:|---:|---:|---:|---|---|');
+console.log('| case | forward | dx | dw im2col | dw patches | dw conv | fastest | default |');
+console.log('|---|---:|---:|---:|---:|---:|---|---|');
 for (const c of cases) {
   const x = random(c.x);
   const w = random(c.w);
@@ -74,17 +74,18 @@ for (const c of cases) {
   const probe = compile(conv, { runtime: nodeRuntime, threads });
   const gy: HostTensor = random((await probe.run(x, w)).shape);
   await probe.dispose();
-  const [forward, dx, im2col, viaConv] = await timeAll(
+  const [forward, dx, im2col, viaConv, patches] = await timeAll(
     [
       conv,
       (t, ww, g) => grad(conv(t, ww!), [t], g!)[0]!,
       (t, g) => convWeightGrad(t, g!, c.a, c.w, 'im2col'),
       (t, g) => convWeightGrad(t, g!, c.a, c.w, 'conv'),
+      (t, g) => convWeightGrad(t, g!, c.a, c.w, 'patches'),
     ],
-    [[x, w], [x, w, gy], [x, gy], [x, gy]],
+    [[x, w], [x, w, gy], [x, gy], [x, gy], [x, gy]],
   );
-  const dw: Record<WeightGradMethod, number> = { im2col: im2col!, conv: viaConv! };
-  const best = dw.im2col < dw.conv ? 'im2col' : 'conv';
+  const dw: Record<WeightGradMethod, number> = { im2col: im2col!, conv: viaConv!, patches: patches! };
+  const best = (Object.keys(dw) as WeightGradMethod[]).reduce((p, q) => (dw[q] < dw[p] ? q : p));
   const ms = (v: number) => v.toFixed(1);
-  console.log(`| ${c.name} | ${ms(forward!)} | ${ms(dx!)} | ${ms(dw.im2col)} | ${ms(dw.conv)} | ${best} | ${defaultWeightGrad(c.w)} |`);
+  console.log(`| ${c.name} | ${ms(forward!)} | ${ms(dx!)} | ${ms(dw.im2col)} | ${ms(dw.patches)} | ${ms(dw.conv)} | ${best} | ${defaultWeightGrad(c.w)} |`);
 }

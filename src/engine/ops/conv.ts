@@ -1,5 +1,6 @@
 import type { Tensor } from '../graph.js';
 import { emitSimple } from '../onnx/emitter.js';
+import { HostTensor } from '../host-tensor.js';
 import { check, defineOp, type OpDef } from '../op.js';
 import { cat } from '../tensor.js';
 import { zeroPad } from './layout.js';
@@ -126,7 +127,7 @@ function convInputGrad(gy: Tensor, w: Tensor, a: ConvAttrs, xShape: readonly num
 }
 
 /** How the weight gradient of a Conv is computed (see convWeightGrad). */
-export type WeightGradMethod = 'im2col' | 'conv';
+export type WeightGradMethod = 'im2col' | 'patches' | 'conv';
 
 /**
  * The faster weight-gradient method for a weight shape, from bench/conv-grad.ts (onnxruntime-node
@@ -161,6 +162,16 @@ export function convWeightGrad(x: Tensor, gy: Tensor, a: ConvAttrs, wShape: read
   const [o, cg, kh, kw] = wShape as [number, number, number, number];
   const [oh, ow] = [gy.shape[2]!, gy.shape[3]!];
   const g = a.group;
+  if (method === 'patches') {
+    // The same columns as 'im2col' from one Conv: each input channel, alone, against kh·kw one-hot
+    // kernels, gives [N·C, kh·kw, P], already in the weight's (C, kh, kw) order.
+    const eye = new HostTensor(new Float32Array(kh * kw * kh * kw), [kh * kw, 1, kh, kw]);
+    for (let k = 0; k < kh * kw; k++) eye.f32[k * kh * kw + k] = 1;
+    const patches = x.graph.apply(Conv, [x.reshape([n * c, 1, h, w]), x.graph.constant(eye)], { ...a, group: 1 })[0]!;
+    const cols = patches.reshape([n, g, cg * kh * kw, oh * ow]);
+    const gyT = gy.reshape([n, g, o / g, oh * ow]).transpose(2, 3);
+    return cols.matmul(gyT).sum(0).transpose(1, 2).reshape(wShape);
+  }
   if (method === 'im2col') {
     const [pt, pl, pb, pr] = a.pads;
     const xp = zeroPad(x, [0, 0, pt, pl, 0, 0, pb, pr]);
