@@ -278,19 +278,9 @@ export class Tensor {
    */
   batchNormTrain(weight: TensorLike, bias: TensorLike, eps = 1e-5): { out: Tensor; mean: Tensor; var: Tensor; varUnbiased: Tensor } {
     if (this.rank < 2) throw new ShapeError('BatchNorm', 'input must have rank ≥ 2 [N, C, ...]', [this]);
-    const c = this.shape[1]!;
-    const axes = this.shape.map((_, i) => i).filter((i) => i !== 1);
-    const count = this.size / c;
-    const bshape = [1, c, ...new Array<number>(this.rank - 2).fill(1)];
-    const mean = this.mean(axes, true);
-    const centered = this.sub(mean);
-    const variance = centered.mul(centered).mean(axes, true);
-    const out = centered
-      .div(variance.add(eps).sqrt())
-      .mul(this.lift(weight).reshape(bshape))
-      .add(this.lift(bias).reshape(bshape));
-    const v = variance.reshape([c]);
-    return { out, mean: mean.reshape([c]), var: v, varUnbiased: v.mul(count / Math.max(count - 1, 1)) };
+    const count = this.size / this.shape[1]!;
+    const [out, mean, v] = this.graph.apply(N.BatchNormTrain, [this, this.lift(weight), this.lift(bias)], { epsilon: eps }) as [Tensor, Tensor, Tensor];
+    return { out, mean, var: v, varUnbiased: v.mul(count / Math.max(count - 1, 1)) };
   }
 
   // ---- resizing -----------------------------------------------------------------------------

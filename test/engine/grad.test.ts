@@ -207,7 +207,7 @@ describe('grad of conv2d (input, weight, bias; both weight-gradient methods)', (
   for (const c of cases) {
     it(c.name, async () => {
       const extra = (xs: Tensor[], r: Tensor[]) =>
-        (['im2col', 'conv'] as const).map((m): [number, Tensor] => [1, convWeightGrad(xs[0]!, r[0]!, convAttrs(c.o), c.w, m)]);
+        (['im2col', 'patches', 'conv'] as const).map((m): [number, Tensor] => [1, convWeightGrad(xs[0]!, r[0]!, convAttrs(c.o), c.w, m)]);
       await checkGrad(c.name, (t, w, b) => t.conv2d(w!, { bias: b!, ...c.o }), (x, w, b) => R.conv2d(x!, w!, b!, c.o), [rnd(c.x), rnd(c.w, 0.3), rnd([c.w[0]!])], { extra });
     });
   }
@@ -330,7 +330,12 @@ describe('grad of normalisation and softmax', () => {
       [x, rnd([5]), pos([5]), rnd([5]), rnd([5])],
     );
   });
-  it('batch norm, training form (composite): output and batch statistics', async () => {
+  it('batch norm, training form: output only (the usual case), rank 4 and rank 2', async () => {
+    for (const input of [x, rnd([6, 5])]) {
+      await checkGrad('bn train out', (t, w, b) => t.batchNormTrain(w!, b!).out, (t, w, b) => R.batchNormTraining(t!, w!, b!, 1e-5).y, [input, rnd([5]), rnd([5])]);
+    }
+  });
+  it('batch norm, training form: output and batch statistics', async () => {
     await checkGrad(
       'bn train',
       (t, w, b) => {

@@ -1,4 +1,5 @@
 import type { Tensor } from '../graph.js';
+import { HostTensor } from '../host-tensor.js';
 import { emitSimple } from '../onnx/emitter.js';
 import { check, defineOp } from '../op.js';
 import { fmt, normAxis } from '../shape.js';
@@ -98,5 +99,81 @@ export const BatchNorm = defineOp<{ epsilon: number }>({
       sumGy.mul(scale).neg(),
       sumGyXc.mul(w).mul(r.mul(r).mul(r)).mul(-0.5),
     ];
+  },
+});
+
+/**
+ * Training-form batch norm, fused: batch statistics over every axis but 1, then the inference-form
+ * normalisation with them. Outputs: y, batch mean [C], biased batch variance [C].
+ * One op instead of a chain of element-wise ops because its backward, written out by hand, needs
+ * three full passes over x-sized tensors where the autodiff of the chain needs about eight.
+ */
+export const BatchNormTrain = defineOp<{ epsilon: number }>({
+  name: 'BatchNormTrain',
+  infer: (inputs) => {
+    const [x, w, b] = inputs as [Tensor, Tensor, Tensor];
+    check(x.shape.length >= 2, 'BatchNormTrain', 'input must have rank ≥ 2 [N, C, ...]', inputs);
+    const c = x.shape[1]!;
+    check(w.shape.length === 1 && w.shape[0] === c && b.shape.length === 1 && b.shape[0] === c, 'BatchNormTrain', `weight and bias must have shape [${c}]`, inputs);
+    return [{ shape: [...x.shape], dtype: x.dtype }, { shape: [c], dtype: x.dtype }, { shape: [c], dtype: x.dtype }];
+  },
+  onnx: (n, e) => {
+    const [x, w, b] = n.inputs.map((t) => e.name(t)) as [string, string, string];
+    const [y, mean, variance] = n.outputs.map((t) => e.name(t)) as [string, string, string];
+    const axes = n.inputs[0]!.shape.map((_, i) => i).filter((i) => i !== 1);
+    const c = n.inputs[0]!.shape[1]!;
+    const [mk, d, sq, vk] = ['mean_k', 'centered', 'squares', 'var_k'].map((h) => e.temp(`bn_${h}`)) as [string, string, string, string];
+    e.node('ReduceMean', [x], [mk], { axes: { ints: axes }, keepdims: { i: 1 } });
+    e.node('Sub', [x, mk], [d]);
+    e.node('Mul', [d, d], [sq]);
+    e.node('ReduceMean', [sq], [vk], { axes: { ints: axes }, keepdims: { i: 1 } });
+    e.node('Reshape', [mk, e.int64s([c])], [mean]);
+    e.node('Reshape', [vk, e.int64s([c])], [variance]);
+    e.node('BatchNormalization', [x, w, b, mean, variance], [y], { epsilon: { f: n.attrs.epsilon } });
+  },
+  // With μ, σ² the batch statistics, r = 1/√(σ² + ε), M = elements per channel, S = Σ gy,
+  // T = Σ gy·(x − μ):  dw = r·T,  db = S,  dx = a·gy + β·x + c per channel, where a = w·r,
+  // β = −w·r³·T/M, c = −a·S/M − β·μ. Gradients reaching the mean and variance outputs add
+  // gμ/M and 2·gσ²·(x − μ)/M, folded into β and c. β·x + c is one inference-form BatchNorm pass.
+  vjp: (n, [gy, gMean, gVar]) => {
+    const [x, w] = n.inputs as [Tensor, Tensor];
+    const [, mean, variance] = n.outputs as [Tensor, Tensor, Tensor];
+    const c = x.shape[1]!;
+    const m = x.size / c;
+    const others = x.shape.map((_, i) => i).filter((i) => i !== 1);
+    const r = variance.add(n.attrs.epsilon).sqrt().reciprocal();
+    let beta: Tensor | null = null;
+    let shift: Tensor | null = null;
+    let dx: Tensor | null = null;
+    let dw: Tensor | null = null;
+    let db: Tensor | null = null;
+    if (gy) {
+      const s = gy.sum(others);
+      const t = gy.mul(x).sum(others).sub(mean.mul(s));
+      const a = w.mul(r);
+      beta = w.mul(r.mul(r).mul(r)).mul(t).mul(-1 / m);
+      shift = a.mul(s).mul(-1 / m);
+      dx = gy.mul(a.reshape([1, c, ...new Array<number>(x.rank - 2).fill(1)]));
+      dw = r.mul(t);
+      db = s;
+    }
+    if (gVar) {
+      const k = gVar.mul(2 / m);
+      beta = beta ? beta.add(k) : k;
+    }
+    if (gMean) {
+      const k = gMean.mul(1 / m);
+      shift = shift ? shift.add(k) : k;
+    }
+    if (beta || shift) {
+      const zeros = x.graph.constant(new HostTensor(new Float32Array(c), [c]));
+      const ones = x.graph.constant(new HostTensor(new Float32Array(c).fill(1), [c]));
+      const slope = beta ?? zeros;
+      const offset = beta ? (shift ? shift.sub(beta.mul(mean)) : beta.mul(mean).neg()) : shift!;
+      // slope·x + offset as BatchNorm with mean 0, var 1, ε 0: one pass instead of a Mul and an Add.
+      const affine = x.graph.apply(BatchNorm, [x, slope, offset, zeros, ones], { epsilon: 0 })[0]!;
+      dx = dx ? dx.add(affine) : affine;
+    }
+    return [dx, dw, db];
   },
 });
