@@ -2,7 +2,9 @@
 import { ModelRegistry, type ModelEntry } from './registry.js';
 import type { SegmentationModel } from './segmentation-model.js';
 
-const ENTRIES: ModelEntry[] = [];
+import { entry as sernetFormer, paperEntry as sernetFormerPaper } from './sernet-former/entry.js';
+
+const ENTRIES: ModelEntry[] = [sernetFormer, sernetFormerPaper];
 
 export const registry = new ModelRegistry();
 for (const e of ENTRIES) registry.register(e);
