@@ -30,7 +30,26 @@ interface Case {
   py: { model: string; options: Record<string, unknown> };
 }
 
-const CASES: Case[] = [];
+const s2fpn = (encoder: string, k: number, h: number, w: number): Case => ({
+  label: `S2-FPN v1 ${encoder.replace('resnet', 'R')}`,
+  model: 's2fpn',
+  options: { variant: 'v1', encoder, numClasses: k },
+  shape: [1, 3, h, w],
+  py: { model: 's2fpn', options: { variant: 'v1', encoder, numClasses: k } },
+});
+
+/** The benchmark inputs the issues name: SERNet-Former and SERSegFormer 512², SegFormer-B0 512² and 1024², S2-FPN 512×1024 and 360×480, SETR-PUP 768². */
+const CASES: Case[] = [
+  { label: 'SERNet-Former (FastSeg)', model: 'sernet-former', options: { numClasses: 2 }, shape: [1, 3, 512, 512], py: { model: 'sernet_former', options: { variant: 'fastseg', numClasses: 2 } } },
+  { label: 'SERSegFormer (DConv decoder)', model: 'serseg-former', options: { numClasses: 2, upsample: true }, shape: [1, 3, 512, 512], py: { model: 'serseg_former', options: { numClasses: 2, upsample: true } } },
+  { label: 'SegFormer-B0', model: 'segformer', options: { encoder: 'mit-b0', numClasses: 19 }, shape: [1, 3, 512, 512], py: { model: 'segformer', options: { encoder: 'mit-b0', numClasses: 19 } } },
+  { label: 'SegFormer-B0', model: 'segformer', options: { encoder: 'mit-b0', numClasses: 19 }, shape: [1, 3, 1024, 1024], py: { model: 'segformer', options: { encoder: 'mit-b0', numClasses: 19 } } },
+  s2fpn('resnet18', 19, 512, 1024),
+  s2fpn('resnet18', 11, 360, 480),
+  s2fpn('resnet34', 19, 512, 1024),
+  s2fpn('resnet34', 11, 360, 480),
+  { label: 'SETR-PUP ViT-B/16', model: 'setr', options: { variant: 'pup', encoder: 'vit-b16', numClasses: 19 }, shape: [1, 3, 768, 768], py: { model: 'setr', options: { variant: 'pup', encoder: 'vit-b16', numClasses: 19, imgSize: 768 } } },
+];
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
