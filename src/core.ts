@@ -13,3 +13,5 @@ export * as losses from './losses/index.js';
 export { compileTrainStep, TrainStep } from './train/step.js';
 export { compileEvalStep } from './train/eval-step.js';
 export * as optim from './optim/index.js';
+export { loadTorchCheckpoint, extractStateDict, type TorchCheckpoint } from './io/pth.js';
+export { CheckpointError } from './io/checkpoint-error.js';

@@ -1,6 +1,7 @@
 import { HostTensor } from '../engine/host-tensor.js';
 import { Parameter } from '../engine/parameter.js';
 import { fmt } from '../engine/shape.js';
+import { f16ToF32, f32ToF16 } from '../io/half.js';
 import type { Tensor } from '../engine/tensor.js';
 
 export interface LoadResult {
@@ -133,13 +134,17 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
   }
 }
 
-/** Converts between float32 and another numeric dtype for loading (e.g. int64 num_batches_tracked stored as float). */
+/**
+ * Converts between float32 and another dtype for loading (fp16 checkpoints into float32 parameters,
+ * an int64 num_batches_tracked stored as float). float16 is decoded from / encoded to its bits.
+ */
 function convert(v: HostTensor, like: HostTensor): HostTensor {
   const out = HostTensor.zeros(v.shape, like.dtype);
+  const read = v.dtype === 'float16' ? (i: number) => f16ToF32(v.data[i] as number) : (i: number) => Number(v.data[i]);
   for (let i = 0; i < v.size; i++) {
-    const x = Number(v.data[i]);
+    const x = read(i);
     if (out.data instanceof BigInt64Array) out.data[i] = BigInt(Math.round(x));
-    else out.data[i] = x;
+    else out.data[i] = like.dtype === 'float16' ? f32ToF16(x) : x;
   }
   return out;
 }

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { compile } from '../../src/engine/compile.js';
 import { HostTensor } from '../../src/engine/host-tensor.js';
+import { f32ToF16 } from '../../src/io/half.js';
 import { nodeRuntime } from '../../src/engine/runtime/node.js';
 import type { Tensor } from '../../src/engine/tensor.js';
 import { BatchNorm2d, Conv2d, Dropout, DropPath, LayerNorm, Linear, Module, PReLU, ReLU, Sequential, manualSeed } from '../../src/nn/index.js';
@@ -187,5 +188,15 @@ describe('training-mode layers', () => {
       assert.ok(row.every((v) => v === row[0]), `sample ${n} is dropped or kept as a whole`);
     }
     await f.dispose();
+  });
+});
+
+describe('loadStateDict dtype conversion', () => {
+  it('decodes a float16 checkpoint into float32 parameters (not the raw half bits)', () => {
+    const lin = new Linear(2, 1);
+    const half = (xs: number[]) => new HostTensor(Uint16Array.from(xs.map(f32ToF16)), [1, 2], 'float16');
+    lin.loadStateDict({ weight: half([1.5, -0.25]), bias: new HostTensor(Uint16Array.from([f32ToF16(2)]), [1], 'float16') });
+    assert.deepEqual([...lin.weight.value.f32], [1.5, -0.25]);
+    assert.deepEqual([...lin.bias!.value.f32], [2]);
   });
 });

@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
+import { convertCommand } from './convert.js';
 import { dataBrowseCommand, dataStatsCommand, prepareCityscapesCommand } from './data.js';
 
 /** Every `segkit` command, in the order `segkit --help` lists them. */
-export const commands: Command[] = [dataStatsCommand, dataBrowseCommand, prepareCityscapesCommand];
+export const commands: Command[] = [dataStatsCommand, dataBrowseCommand, prepareCityscapesCommand, convertCommand];
