@@ -3,8 +3,9 @@ import { ModelRegistry, type ModelEntry } from './registry.js';
 import type { SegmentationModel } from './segmentation-model.js';
 
 import { entry as sernetFormer, paperEntry as sernetFormerPaper } from './sernet-former/entry.js';
+import { entry as setr } from './setr/entry.js';
 
-const ENTRIES: ModelEntry[] = [sernetFormer, sernetFormerPaper];
+const ENTRIES: ModelEntry[] = [sernetFormer, sernetFormerPaper, setr];
 
 export const registry = new ModelRegistry();
 for (const e of ENTRIES) registry.register(e);

@@ -1,4 +1,5 @@
 import type { KeyMap } from '../io/keymap.js';
+import { SETR_KEY_MAPS } from './setr/keymap.js';
 
 /**
  * Checkpoint namings each registered model can import, by registry name. segkit's own names (the
@@ -6,7 +7,9 @@ import type { KeyMap } from '../io/keymap.js';
  * checkpoints come from (official/mmseg SegFormer, SETR, S2-FPN, FastSeg). Each family defines its
  * maps in src/models/<family>/keymap.ts.
  */
-const KEY_MAPS: Record<string, KeyMap[]> = {};
+const KEY_MAPS: Record<string, KeyMap[]> = {
+  setr: SETR_KEY_MAPS,
+};
 
 /** The key maps for a model (empty when checkpoints already use segkit's names). */
 export function keyMapsFor(model: string): KeyMap[] {
