@@ -1,4 +1,5 @@
 import type { KeyMap } from '../io/keymap.js';
+import { S2FPN_KEY_MAPS } from './s2fpn/keymap.js';
 import { SETR_KEY_MAPS } from './setr/keymap.js';
 
 /**
@@ -8,6 +9,7 @@ import { SETR_KEY_MAPS } from './setr/keymap.js';
  * maps in src/models/<family>/keymap.ts.
  */
 const KEY_MAPS: Record<string, KeyMap[]> = {
+  s2fpn: S2FPN_KEY_MAPS,
   setr: SETR_KEY_MAPS,
 };
 
