@@ -8,13 +8,13 @@ import { SETR_KEY_MAPS } from './setr/keymap.js';
  * checkpoints come from (official/mmseg SegFormer, SETR, S2-FPN, FastSeg). Each family defines its
  * maps in src/models/<family>/keymap.ts.
  */
-const KEY_MAPS: Record<string, KeyMap[]> = {
+const KEY_MAPS: Record<string, readonly KeyMap[]> = {
   s2fpn: S2FPN_KEY_MAPS,
   setr: SETR_KEY_MAPS,
 };
 
 /** The key maps for a model (empty when checkpoints already use segkit's names). */
-export function keyMapsFor(model: string): KeyMap[] {
+export function keyMapsFor(model: string): readonly KeyMap[] {
   return KEY_MAPS[model] ?? [];
 }
 
