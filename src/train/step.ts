@@ -7,7 +7,7 @@ import { writeOnnx } from '../engine/onnx/write.js';
 import type { Parameter } from '../engine/parameter.js';
 import type { Runtime, Session } from '../engine/runtime/runtime.js';
 import { fmt } from '../engine/shape.js';
-import { Tensor } from '../engine/tensor.js';
+import { cat, Tensor } from '../engine/tensor.js';
 import type { AnyModule } from '../nn/module.js';
 import type { Optimizer, OptimizerState, ParamGroup } from '../optim/optimizer.js';
 import type { Schedule } from '../optim/schedules.js';
@@ -51,6 +51,14 @@ class PingPong {
   }
 }
 
+/** A parameter group's members and its optimizer state: one flat buffer per slot, members back to back. */
+interface GroupState {
+  members: [string, Parameter][];
+  offsets: number[];
+  total: number;
+  slots: Record<string, PingPong>;
+}
+
 interface Built {
   model: Uint8Array;
   batchNames: string[];
@@ -77,7 +85,8 @@ export class TrainStep<M extends AnyModule> {
   private readonly frozen: [string, Parameter][];
   private readonly groupOf = new Map<Parameter, ParamGroup>();
   private readonly values = new Map<Parameter, PingPong>();
-  private readonly state = new Map<Parameter, Record<string, PingPong>>();
+  /** Optimizer state, one flat buffer per group and slot (see GroupState). */
+  private readonly groupStates: GroupState[];
   private readonly rng: Rng;
 
   constructor(
@@ -91,9 +100,16 @@ export class TrainStep<M extends AnyModule> {
     this.buffers = model.namedBuffers().filter(([, p]) => p.value.dtype === 'float32');
     this.frozen = model.namedParameters().filter(([, p]) => !this.groupOf.has(p));
     for (const [, p] of [...this.params, ...this.buffers]) this.values.set(p, new PingPong(p.value));
-    for (const [, p] of this.params) {
-      this.state.set(p, Object.fromEntries(o.optimizer.slots.map((s) => [s, new PingPong(HostTensor.zeros(p.shape))])));
-    }
+    this.groupStates = groups.map((group) => {
+      const members = this.params.filter(([, p]) => this.groupOf.get(p) === group);
+      const offsets: number[] = [];
+      let total = 0;
+      for (const [, p] of members) {
+        offsets.push(total);
+        total += p.value.size;
+      }
+      return { members, offsets, total, slots: Object.fromEntries(o.optimizer.slots.map((s) => [s, new PingPong(HostTensor.zeros([total]))])) };
+    });
     this.rng = new Rng(o.seed ?? 0);
   }
 
@@ -112,39 +128,60 @@ export class TrainStep<M extends AnyModule> {
     const scalars = Object.fromEntries(scalarNames.map((k) => [k, g.input(`opt_${k}`, [], 'float32')]));
     // Every parameter and buffer is an input, used or not, so the feeds are the same for every step.
     for (const [, p] of [...this.params, ...this.buffers, ...this.frozen]) g.param(p);
-    const stateIn = new Map<Parameter, Record<string, Tensor>>();
-    for (const [name, p] of this.params) {
-      stateIn.set(p, Object.fromEntries(o.optimizer.slots.map((s) => [s, g.input(`state.${name}.${s}`, p.shape)])));
-    }
-
     const result = this.lossFn(model, ...inputs);
     const { loss, ...extras } = result instanceof Tensor ? { loss: result } : result;
     if (loss.size !== 1) throw new Error(`train step: the loss must be a scalar, got ${loss}`);
     const paramTensors = this.params.map(([, p]) => g.param(p));
-    let grads = grad(loss, paramTensors);
+    const grads = new Map<Parameter, Tensor | null>();
+    grad(loss, paramTensors).forEach((gr, i) => grads.set(this.params[i]![1], gr));
+
+    // Each group is updated as one flat vector: a handful of element-wise ops per group instead of
+    // per parameter (a ResNet has ~200 parameter tensors; per-tensor updates cost thousands of
+    // tiny kernels per step and seconds of session creation).
+    const flat = (ts: Tensor[]) => cat(ts.map((t) => t.reshape([-1])), 0);
+    const live = this.groupStates.filter((gs) => gs.members.length > 0);
+    const flatGrads = live.map((gs) => flat(gs.members.map(([, p]) => grads.get(p) ?? g.param(p).mul(0))));
     if (o.clipGradNorm !== undefined) {
-      const squares = grads.filter((x): x is Tensor => x !== null).map((x) => x.mul(x).sum());
-      const norm = squares.reduce((a, b) => a.add(b)).sqrt();
+      const norm = flatGrads.map((x) => x.mul(x).sum()).reduce((a, b) => a.add(b)).sqrt();
       const factor = g.scalar(o.clipGradNorm).div(norm.add(1e-6)).minimum(1);
-      grads = grads.map((x) => x && x.mul(factor));
+      flatGrads.forEach((x, i) => (flatGrads[i] = x.mul(factor)));
     }
 
     const outputs: Record<string, Tensor> = { loss: loss.reshape([]) };
     for (const [k, t] of Object.entries(extras)) outputs[`extra.${k}`] = t as Tensor;
-    this.params.forEach(([name, p], i) => {
-      const gr = grads[i];
-      if (!gr) return; // PyTorch skips parameters without a gradient
-      const group = this.groupOf.get(p)!;
+    live.forEach((gs, i) => {
+      const gi = this.groupStates.indexOf(gs);
+      const group = this.groupOf.get(gs.members[0]![1])!;
+      const param = flat(gs.members.map(([, p]) => g.param(p)));
+      const state = Object.fromEntries(o.optimizer.slots.map((s) => [s, g.input(`state.group${gi}.${s}`, [gs.total])]));
       const up = o.optimizer.update({
-        param: paramTensors[i]!,
-        grad: gr,
-        state: stateIn.get(p)!,
+        param,
+        grad: flatGrads[i]!,
+        state,
         lr: group.lrMult && group.lrMult !== 1 ? lr.mul(group.lrMult) : lr,
         weightDecay: group.weightDecay ?? o.optimizer.weightDecay,
         scalars,
       });
-      outputs[`new.${name}`] = up.param;
-      for (const [s, t] of Object.entries(up.state)) outputs[`newstate.${name}.${s}`] = t;
+      let newParam = up.param;
+      const newState = { ...up.state };
+      // PyTorch skips parameters without a gradient (no decay, no momentum): keep their segments.
+      const hasGrad = gs.members.map(([, p]) => grads.get(p) !== null);
+      if (!hasGrad.every(Boolean)) {
+        // The keep-mask as runs of equal flags (parameters without gradients are usually whole
+        // unused heads, so a few runs), each a broadcast scalar: no parameter-sized constant.
+        const runs: [boolean, number][] = [];
+        gs.members.forEach(([, p], k) => {
+          const last = runs.at(-1);
+          if (last && last[0] === hasGrad[k]) last[1] += p.value.size;
+          else runs.push([hasGrad[k]!, p.value.size]);
+        });
+        const keep = cat(runs.map(([flag, n]) => g.scalar(flag ? 1 : 0, 'bool').reshape([1]).expand([n])), 0);
+        newParam = newParam.where(keep, param);
+        for (const s of Object.keys(newState)) newState[s] = newState[s]!.where(keep, state[s]!);
+      }
+      for (const [s, t] of Object.entries(newState)) outputs[`newstate.group${gi}.${s}`] = t;
+      const pieces = gs.members.length === 1 ? [newParam] : newParam.split(gs.members.map(([, p]) => p.value.size), 0);
+      gs.members.forEach(([name, p], k) => (outputs[`new.${name}`] = pieces[k]!.reshape(p.shape)));
     });
     for (const [name, p] of this.buffers) {
       const u = g.updates.get(p);
@@ -188,12 +225,12 @@ export class TrainStep<M extends AnyModule> {
       feeds[name] = pp.current;
       pre[`new.${name}`] = pp.next;
     }
-    for (const [name, p] of this.params) {
-      for (const [s, pp] of Object.entries(this.state.get(p)!)) {
-        feeds[`state.${name}.${s}`] = pp.current;
-        pre[`newstate.${name}.${s}`] = pp.next;
+    this.groupStates.forEach((gs, i) => {
+      for (const [s, pp] of Object.entries(gs.slots)) {
+        feeds[`state.group${i}.${s}`] = pp.current;
+        pre[`newstate.group${i}.${s}`] = pp.next;
       }
-    }
+    });
     for (const m of c.maskShapes) feeds[m.name] = bernoulli(this.rng, m.shape, m.keepProb);
     const outNames = new Set(c.session.outputNames);
     for (const k of Object.keys(pre)) if (!outNames.has(k)) delete pre[k];
@@ -205,16 +242,26 @@ export class TrainStep<M extends AnyModule> {
       pp.swap();
       p.set(pp.current);
     }
-    for (const [name, p] of this.params) for (const [s, pp] of Object.entries(this.state.get(p)!)) if (outNames.has(`newstate.${name}.${s}`)) pp.swap();
+    this.groupStates.forEach((gs, i) => {
+      for (const [s, pp] of Object.entries(gs.slots)) if (outNames.has(`newstate.group${i}.${s}`)) pp.swap();
+    });
     this.iteration++;
     const outputs = Object.fromEntries(c.extraNames.map((k) => [k, out[`extra.${k}`]!]));
     return { loss: out.loss!.f32[0]!, lr, outputs };
   }
 
-  /** Optimizer state by `<param name>.<slot>` (for checkpoints). */
+  /**
+   * Optimizer state by `<param name>.<slot>` (for checkpoints), shaped like each parameter. The
+   * tensors are views of the step's buffers: serialise or copy them before the next step.
+   */
   optimizerState(): Record<string, HostTensor> {
     const sd: Record<string, HostTensor> = {};
-    for (const [name, p] of this.params) for (const [s, pp] of Object.entries(this.state.get(p)!)) sd[`${name}.${s}`] = pp.current;
+    for (const gs of this.groupStates) {
+      gs.members.forEach(([name, p], k) => {
+        const at = gs.offsets[k]!;
+        for (const [s, pp] of Object.entries(gs.slots)) sd[`${name}.${s}`] = new HostTensor(pp.current.f32.subarray(at, at + p.value.size), p.shape);
+      });
+    }
     return sd;
   }
 
@@ -231,7 +278,11 @@ export class TrainStep<M extends AnyModule> {
       const list = (what: string, ks: string[]) => (ks.length ? `\n  ${what} (${ks.length}): ${ks.slice(0, 20).join(', ')}${ks.length > 20 ? ', …' : ''}` : '');
       throw new Error(`optimizer state does not match this model and optimizer${list('missing', missing)}${list('unexpected', unexpected)}${list('shape mismatch', mismatched)}`);
     }
-    for (const [name, p] of this.params) for (const [s, pp] of Object.entries(this.state.get(p)!)) pp.current.f32.set(sd[`${name}.${s}`]!.f32);
+    for (const gs of this.groupStates) {
+      gs.members.forEach(([name], k) => {
+        for (const [s, pp] of Object.entries(gs.slots)) pp.current.f32.set(sd[`${name}.${s}`]!.f32, gs.offsets[k]);
+      });
+    }
   }
 
   async dispose(): Promise<void> {

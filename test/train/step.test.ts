@@ -107,6 +107,16 @@ describe('optimizers follow PyTorch update rules', () => {
     assert.equal(model.q.value.f32[0], 0.5, 'q is not in any group and stays');
     await ts.dispose();
   });
+  it('a parameter without a gradient is left alone (no decay, no state), as PyTorch skips it', async () => {
+    const model = new Quadratic(P0);
+    // q is in the group but the loss ignores it: AdamW's decoupled decay must not touch it.
+    const ts = compileTrainStep(model, (mm, t) => t.graph.param(mm.p).sub(t).pow(2).sum(), { runtime: nodeRuntime, optimizer: adamw({ weightDecay: 0.5 }), schedule: constantLr(0.1) });
+    for (let i = 0; i < 3; i++) await ts.step(HostTensor.fromArray(T, [4]));
+    assert.equal(model.q.value.f32[0], 0.5);
+    assert.deepEqual([...ts.optimizerState()['q.exp_avg']!.f32], [0]);
+    assert.notDeepEqual([...model.p.value.f32], P0.map(Math.fround));
+    await ts.dispose();
+  });
   it('clips gradients by global norm', async () => {
     const model = new Quadratic(P0);
     const ts = compileTrainStep(model, (mm, t) => mm.forward(t), { runtime: nodeRuntime, optimizer: sgd(), schedule: constantLr(1), clipGradNorm: 0.5, groups: [{ params: [model.p] }] });

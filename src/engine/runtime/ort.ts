@@ -60,6 +60,12 @@ class OrtSessionWrapper implements Session {
   }
 }
 
+/** SEGKIT_ORT_SPIN=0 turns thread spinning off by default (read where `process` exists, i.e. Node). */
+function defaultSpin(): boolean {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  return env?.SEGKIT_ORT_SPIN !== '0';
+}
+
 /** A Runtime over an onnxruntime module; `defaultThreads` is used when options do not set threads. */
 export function createOrtRuntime(name: string, ort: OrtModule, defaultThreads: number, defaultProviders: string[]): Runtime {
   return {
@@ -71,6 +77,7 @@ export function createOrtRuntime(name: string, ort: OrtModule, defaultThreads: n
         interOpNumThreads: 1,
         graphOptimizationLevel: o.optimization ?? 'all',
         executionMode: 'sequential',
+        extra: { session: { intra_op: { allow_spinning: (o.spin ?? defaultSpin()) ? '1' : '0' } } },
       });
       return new OrtSessionWrapper(ort, session);
     },

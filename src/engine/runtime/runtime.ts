@@ -7,6 +7,12 @@ export interface SessionOptions {
   executionProviders?: string[];
   /** Graph optimisation level; 'all' (default) enables layout transforms and fusions. */
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /**
+   * Whether idle intra-op threads spin before sleeping (onnxruntime's default: yes). Spinning is
+   * fastest on an otherwise idle machine; with other busy processes (data-loader workers) it
+   * steals their cores. Set SEGKIT_ORT_SPIN=0 to change the default.
+   */
+  spin?: boolean;
 }
 
 /** A loaded model: named host tensors in, named host tensors out. */
