@@ -5,6 +5,7 @@
 // Targets (issue [autodiff]): step ≤ 3.5× forward; step ≤ 1.0× PyTorch. Also prints peak RSS per
 // step over --steps steps (must not grow).
 // Usage: npx tsx bench/train-step.ts [--batch 8] [--height 360] [--width 480] [--steps 50] [--threads 2]
+//                                    [--model NAME --options JSON]  (a zoo model; no PyTorch peer)
 import { spawnSync } from 'node:child_process';
 import { compile } from '../src/engine/compile.js';
 import { HostTensor } from '../src/engine/host-tensor.js';
@@ -12,6 +13,8 @@ import { nodeRuntime } from '../src/engine/runtime/node.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import { ResNet } from '../src/models/backbones/resnet.js';
 import { Conv2d, Module, manualSeed } from '../src/nn/index.js';
+import { crossEntropy } from '../src/losses/cross-entropy.js';
+import { createModel, type SegmentationModel } from '../src/models/index.js';
 import { constantLr } from '../src/optim/schedules.js';
 import { sgd } from '../src/optim/sgd.js';
 import { compileTrainStep } from '../src/train/step.js';
@@ -33,10 +36,26 @@ class SegNet extends Module {
   }
 }
 
-const loss = (m: SegNet, x: Tensor, y: Tensor) => m.forward(x).logSoftmax(1).mul(y.oneHot(K).permute([0, 3, 1, 2])).sum().mul(-1 / y.size);
+// A zoo model instead (--model s2fpn --options '{"encoder":"resnet18"}'): its own time only, no PyTorch peer.
+const zooName = (() => {
+  const i = process.argv.indexOf('--model');
+  return i >= 0 ? process.argv[i + 1]! : null;
+})();
+const zooOptions = (() => {
+  const i = process.argv.indexOf('--options');
+  return i >= 0 ? (JSON.parse(process.argv[i + 1]!) as Record<string, unknown>) : {};
+})();
+
+/** Pixel cross-entropy of the main output plus the weighted auxiliary outputs (training mode). */
+const loss = (m: Module<[Tensor], Tensor | Tensor[]>, x: Tensor, y: Tensor) => {
+  const out = m.forward(x) as Tensor | Tensor[];
+  const [main, ...aux] = Array.isArray(out) ? out : [out];
+  const weights = (m as unknown as Partial<SegmentationModel>).auxWeights ?? [];
+  return aux.reduce((l, a, i) => l.add(crossEntropy(a, y).mul(weights[i] ?? 1)), crossEntropy(main!, y));
+};
 
 manualSeed(0);
-const model = new SegNet();
+const model: Module<[Tensor], Tensor | Tensor[]> = zooName ? createModel(zooName, { numClasses: K, ...zooOptions }) : new SegNet();
 const x = HostTensor.zeros([N, 3, H, W]);
 x.f32.forEach((_, i) => (x.f32[i] = Math.sin(i * 0.37)));
 const y = HostTensor.zeros([N, H, W], 'int64');
@@ -89,13 +108,13 @@ for f, name in ((fwd, 'fwd'), (step, 'step')):
         t0 = time.perf_counter(); f(); ts.append(time.perf_counter() - t0)
     print(name, sorted(ts[2:])[len(ts[2:]) // 2] * 1000)
 `;
-const torch = spawnSync('/usr/bin/python3', ['-c', torchScript], { encoding: 'utf8' });
+const torch = zooName ? { status: 1, stdout: '', stderr: `not run for --model ${zooName}` } : spawnSync('/usr/bin/python3', ['-c', torchScript], { encoding: 'utf8' });
 const torchMs: Record<string, number> = {};
 if (torch.status === 0) for (const line of torch.stdout.trim().split('\n')) torchMs[line.split(' ')[0]!] = Number(line.split(' ')[1]);
 
 const f = median(fwdTimes);
 const s = median(stepTimes);
-console.log(`\nsegkit bench/train-step — ResNet-18 seg net, batch ${N}×3×${H}×${W}, ${threads} threads, SGD momentum\n`);
+console.log(`\nsegkit bench/train-step — ${zooName ? `${zooName} ${JSON.stringify(zooOptions)}` : 'ResNet-18 seg net'}, batch ${N}×3×${H}×${W}, ${threads} threads, SGD momentum\n`);
 console.log('| engine | forward ms | train step ms | step / forward |');
 console.log('|---|---:|---:|---:|');
 console.log(`| segkit (onnxruntime-node) | ${f.toFixed(0)} | ${s.toFixed(0)} | ${(s / f).toFixed(2)} |`);
