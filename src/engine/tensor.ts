@@ -142,9 +142,12 @@ export class Tensor {
     return this.mul(this.sigmoid());
   }
 
-  /** Exact GELU, x·½(1 + erf(x/√2)); onnxruntime fuses the pattern into one Gelu kernel. */
+  /**
+   * Exact GELU, x·½(1 + erf(x/√2)), written as PyTorch exports it (a Div by √2): onnxruntime's
+   * GeluFusion matches this form and runs one Gelu kernel; a Mul by 1/√2 stays five passes.
+   */
   gelu(): Tensor {
-    return this.mul(this.mul(Math.SQRT1_2).erf().add(1)).mul(0.5);
+    return this.mul(this.div(Math.SQRT2).erf().add(1)).mul(0.5);
   }
 
   /** PReLU with a shared slope (1 element) or one per channel (axis 1), as torch.nn.PReLU. */

@@ -15,9 +15,11 @@ export interface KeyMap {
   drop?: readonly RegExp[];
   /** Optional per-tensor fix-up after renaming (e.g. a reshape between conv 1×1 and linear). */
   transform?: (key: string, value: HostTensor) => HostTensor;
+  /** Optional: replaces one renamed tensor by several (a fused kv projection split into key and value); null keeps it. */
+  expand?: (key: string, value: HostTensor) => [string, HostTensor][] | null;
 }
 
-/** Applies a key map; throws if two source keys land on the same target key. */
+/** Applies a key map (rename, transform, expand); throws if two source keys land on the same target key. */
 export function applyKeyMap(sd: Record<string, HostTensor>, map: KeyMap): Record<string, HostTensor> {
   const out: Record<string, HostTensor> = {};
   const from: Record<string, string> = {};
@@ -30,9 +32,12 @@ export function applyKeyMap(sd: Record<string, HostTensor>, map: KeyMap): Record
         break;
       }
     }
-    if (renamed in out) throw new Error(`key map '${map.name}': '${key}' and '${from[renamed]}' both map to '${renamed}'`);
-    out[renamed] = map.transform ? map.transform(renamed, value) : value;
-    from[renamed] = key;
+    const fixed = map.transform ? map.transform(renamed, value) : value;
+    for (const [k, v] of map.expand?.(renamed, fixed) ?? [[renamed, fixed] as [string, HostTensor]]) {
+      if (k in out) throw new Error(`key map '${map.name}': '${key}' and '${from[k]}' both map to '${k}'`);
+      out[k] = v;
+      from[k] = key;
+    }
   }
   return out;
 }

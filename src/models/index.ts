@@ -5,8 +5,10 @@ import type { SegmentationModel } from './segmentation-model.js';
 import { entry as sernetFormer, paperEntry as sernetFormerPaper } from './sernet-former/entry.js';
 import { entry as setr } from './setr/entry.js';
 import { entry as s2fpn } from './s2fpn/entry.js';
+import { entry as segformer } from './segformer/entry.js';
+import { entry as sersegFormer } from './serseg-former/entry.js';
 
-const ENTRIES: ModelEntry[] = [sernetFormer, sernetFormerPaper, s2fpn, setr];
+const ENTRIES: ModelEntry[] = [sernetFormer, sernetFormerPaper, segformer, sersegFormer, s2fpn, setr];
 
 export const registry = new ModelRegistry();
 for (const e of ENTRIES) registry.register(e);

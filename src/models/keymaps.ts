@@ -1,5 +1,7 @@
 import type { KeyMap } from '../io/keymap.js';
 import { S2FPN_KEY_MAPS } from './s2fpn/keymap.js';
+import { SEGFORMER_KEY_MAPS } from './segformer/keymap.js';
+import { SERSEG_FORMER_KEY_MAPS } from './serseg-former/keymap.js';
 import { SETR_KEY_MAPS } from './setr/keymap.js';
 
 /**
@@ -9,6 +11,8 @@ import { SETR_KEY_MAPS } from './setr/keymap.js';
  * maps in src/models/<family>/keymap.ts.
  */
 const KEY_MAPS: Record<string, readonly KeyMap[]> = {
+  segformer: SEGFORMER_KEY_MAPS,
+  'serseg-former': SERSEG_FORMER_KEY_MAPS,
   s2fpn: S2FPN_KEY_MAPS,
   setr: SETR_KEY_MAPS,
 };
