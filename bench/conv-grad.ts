@@ -1,7 +1,7 @@
-// bench/conv-grad: the two ways of computing a Conv's weight gradient (src/engine/ops/conv.ts
-// convWeightGrad), 'im2col' (strided windows + one batched MatMul) and 'conv' (a convolution over
-// the batch), on realistic shapes, next to the forward conv and the input gradient (ConvTranspose).
-// defaultWeightGrad picks the faster one by weight shape.
+// bench/conv-grad: the three ways of computing a Conv's weight gradient (src/engine/ops/conv.ts
+// convWeightGrad), 'im2col' (strided windows + one batched MatMul), 'patches' (the same columns from
+// one Conv with one-hot kernels) and 'conv' (a convolution over the batch), on realistic shapes, next to the forward conv and the input gradient (ConvTranspose).
+// defaultWeightGrad picks by weight shape, stride and dilation.
 // Usage: npx tsx bench/conv-grad.ts [--threads N] [--iters N]
 import { cpus } from 'node:os';
 import { compile } from '../src/engine/compile.js';
@@ -87,5 +87,5 @@ for (const c of cases) {
   const dw: Record<WeightGradMethod, number> = { im2col: im2col!, conv: viaConv!, patches: patches! };
   const best = (Object.keys(dw) as WeightGradMethod[]).reduce((p, q) => (dw[q] < dw[p] ? q : p));
   const ms = (v: number) => v.toFixed(1);
-  console.log(`| ${c.name} | ${ms(forward!)} | ${ms(dx!)} | ${ms(dw.im2col)} | ${ms(dw.patches)} | ${ms(dw.conv)} | ${best} | ${defaultWeightGrad(c.w)} |`);
+  console.log(`| ${c.name} | ${ms(forward!)} | ${ms(dx!)} | ${ms(dw.im2col)} | ${ms(dw.patches)} | ${ms(dw.conv)} | ${best} | ${defaultWeightGrad(c.w, c.a)} |`);
 }

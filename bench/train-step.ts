@@ -121,5 +121,8 @@ console.log(`| segkit (onnxruntime-node) | ${f.toFixed(0)} | ${s.toFixed(0)} | $
 if (torch.status === 0) console.log(`| PyTorch ${'CPU eager (python3-torch)'} | ${torchMs.fwd!.toFixed(0)} | ${torchMs.step!.toFixed(0)} | ${(torchMs.step! / torchMs.fwd!).toFixed(2)} |`);
 else console.log(`| PyTorch | not run: ${torch.stderr.trim().split('\n').pop()} | | |`);
 console.log(`\nstep / forward: ${(s / f).toFixed(2)} (target ≤ 3.5)` + (torch.status === 0 ? `; segkit step / PyTorch step: ${(s / torchMs.step!).toFixed(2)} (target ≤ 1.0)` : ''));
+// RSS after every 10th step: the first steps warm onnxruntime's arena up; after that it must stay flat.
+const marks = rss.map((v, i) => [i + 1, v] as const).filter(([i]) => i === 1 || i % 10 === 0 || i === rss.length);
+console.log(`RSS (MiB) after step ${marks.map(([i, v]) => `${i}: ${v.toFixed(0)}`).join(', ')}`);
 const tail = rss.slice(Math.min(10, rss.length - 1));
-console.log(`peak RSS: after step 1 ${rss[0]!.toFixed(0)} MiB, step 10 ${rss[Math.min(9, rss.length - 1)]!.toFixed(0)} MiB, last ${rss.at(-1)!.toFixed(0)} MiB; growth from step 10 to ${steps}: ${(Math.max(...tail) - tail[0]!).toFixed(1)} MiB`);
+console.log(`growth from step 10 to ${steps}: ${(tail.at(-1)! - tail[0]!).toFixed(1)} MiB (max − step 10: ${(Math.max(...tail) - tail[0]!).toFixed(1)} MiB)`);

@@ -130,24 +130,27 @@ function convInputGrad(gy: Tensor, w: Tensor, a: ConvAttrs, xShape: readonly num
 export type WeightGradMethod = 'im2col' | 'patches' | 'conv';
 
 /**
- * The faster weight-gradient method for a weight shape, from bench/conv-grad.ts (onnxruntime-node
- * 1.30, 2 threads, AMD EPYC, best of 7, ms; batch 8, 3×3 unless noted; dx is the input gradient):
+ * The faster weight-gradient method for a convolution, from bench/conv-grad.ts (onnxruntime-node
+ * 1.30, 2 threads, AMD EPYC, best of 5, ms; batch 8, 3×3 unless noted; dx is the input gradient):
  *
- * | case                              | forward |   dx | dw im2col | dw conv |
- * |-----------------------------------|--------:|-----:|----------:|--------:|
- * | 64→64, 90×120, stride 1           |    78.2 | 68.1 |      75.8 |   164.9 |
- * | 64→64, 90×120, stride 2           |    27.1 | 42.5 |      44.3 |    53.8 |
- * | depth-wise 64, 90×120, stride 1   |    18.3 | 17.6 |      61.6 |    60.3 |
- * | depth-wise 64, 90×120, stride 2   |     8.2 | 12.6 |      46.6 |    18.9 |
- * | 64→64, dilation 6, 45×60          |    22.6 | 23.8 |      35.3 |    51.8 |
- * | 1×1 256→64, 45×60                 |    12.1 | 12.3 |      15.0 |    56.9 |
+ * | case                              | forward |   dx | dw im2col | dw patches | dw conv |
+ * |-----------------------------------|--------:|-----:|----------:|-----------:|--------:|
+ * | 64→64, 90×120, stride 1           |    66.2 | 63.6 |      80.3 |       92.6 |   171.7 |
+ * | 64→64, 90×120, stride 2           |    26.1 | 57.8 |      44.6 |       36.0 |    60.5 |
+ * | depth-wise 64, 90×120, stride 1   |    13.9 | 29.8 |      67.0 |       49.9 |    67.0 |
+ * | depth-wise 64, 90×120, stride 2   |     9.5 | 22.3 |      44.8 |       19.2 |    27.7 |
+ * | 64→64, dilation 6, 45×60          |    21.6 | 25.2 |      40.1 |       29.0 |    48.5 |
+ * | 1×1 256→64, 45×60                 |    13.3 | 25.0 |      15.8 |       40.4 |    77.3 |
  *
- * 'im2col' wins for dense convolutions (1.2–3.8×); 'conv' for depth-wise ones (one input channel
- * per group; a tie at stride 1, 2.5× at stride 2), where im2col's product degenerates into N·C
- * matrix-vector products. Both stay selectable through convWeightGrad's `method`.
+ * 'im2col' wins for dense stride-1 undilated convolutions and 1×1s (its windows are cheap
+ * contiguous slices); 'patches' wherever windows are strided, dilated or depth-wise (one Conv
+ * builds the columns instead of kh·kw strided copies). All three stay selectable through
+ * convWeightGrad's `method`.
  */
-export function defaultWeightGrad(wShape: readonly number[]): WeightGradMethod {
-  return wShape[1] === 1 ? 'conv' : 'im2col';
+export function defaultWeightGrad(wShape: readonly number[], a: ConvAttrs): WeightGradMethod {
+  const pointwise = wShape[2] === 1 && wShape[3] === 1;
+  const strided = a.strides.some((v) => v !== 1) || a.dilations.some((v) => v !== 1);
+  return !pointwise && (wShape[1] === 1 || strided) ? 'patches' : 'im2col';
 }
 
 /**
@@ -157,7 +160,7 @@ export function defaultWeightGrad(wShape: readonly number[]): WeightGradMethod {
  * - 'conv': the same sum read as a convolution over the batch: x with N as its channels, gy with N
  *   as its input channels as the kernel, stride and dilation swapped; cropped to the kernel size.
  */
-export function convWeightGrad(x: Tensor, gy: Tensor, a: ConvAttrs, wShape: readonly number[], method = defaultWeightGrad(wShape)): Tensor {
+export function convWeightGrad(x: Tensor, gy: Tensor, a: ConvAttrs, wShape: readonly number[], method = defaultWeightGrad(wShape, a)): Tensor {
   const [n, c, h, w] = x.shape as [number, number, number, number];
   const [o, cg, kh, kw] = wShape as [number, number, number, number];
   const [oh, ow] = [gy.shape[2]!, gy.shape[3]!];
