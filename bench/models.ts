@@ -6,7 +6,7 @@
 //   * that PyTorch model exported with torch.onnx.export (opset 17) and run in onnxruntime-node with
 //     the same session options as segkit (what a transformers.js-style user runs; the strongest peer).
 // Target (issues [zoo-1], [zoo-2]): segkit latency ≤ 0.9× the exported peer's.
-// Usage: npx tsx bench/models.ts [--only SUBSTRING] [--runs 20] [--threads 2] [--no-torch]
+// Usage: npx tsx bench/models.ts [--only SUBSTRING] [--runs 20] [--eager-runs 5] [--threads 2] [--no-torch]
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -58,6 +58,8 @@ const opt = (name: string, def: string) => {
   return i >= 0 ? args[i + 1]! : def;
 };
 const runs = Number(opt('runs', '20'));
+/** PyTorch eager is 10–40× slower than the other two here, so it gets fewer timed runs (0: not timed). */
+const eagerRuns = Number(opt('eager-runs', '5'));
 const threads = Number(opt('threads', '2'));
 const only = opt('only', '');
 
@@ -94,13 +96,13 @@ async function peers(c: Case, input: HostTensor): Promise<Peer> {
   const dir = await mkdtemp(join(tmpdir(), 'segkit-bench-models-'));
   try {
     const onnxPath = join(dir, 'torch.onnx');
-    const r = spawnSync(py.python, [join('test', 'parity', 'reference.py'), c.py.model, JSON.stringify(c.py.options), c.shape.join('x'), dir, '--onnx', onnxPath, '--time', String(runs)], {
+    const r = spawnSync(py.python, [join('test', 'parity', 'reference.py'), c.py.model, JSON.stringify(c.py.options), c.shape.join('x'), dir, '--onnx', onnxPath, ...(eagerRuns > 0 ? ['--time', String(eagerRuns)] : [])], {
       env: py.env,
       encoding: 'utf8',
       timeout: 1_800_000,
     });
     if (r.status !== 0) return { note: `PyTorch failed: ${r.stderr.trim().split('\n').pop()}` };
-    const eagerMs = JSON.parse(await readFile(join(dir, 'timing.json'), 'utf8')).median_ms as number;
+    const eagerMs = eagerRuns > 0 ? (JSON.parse(await readFile(join(dir, 'timing.json'), 'utf8')).median_ms as number) : undefined;
     let session: Session | undefined;
     try {
       session = await nodeRuntime.createSession(new Uint8Array(await readFile(onnxPath)), { threads });
@@ -118,7 +120,7 @@ async function peers(c: Case, input: HostTensor): Promise<Peer> {
 const registered = new Set(listModels().map((m) => m.name));
 const rows: string[] = [];
 for (const c of CASES) {
-  if (only && !c.label.includes(only)) continue;
+  if (only && !`${c.label} ${c.shape.slice(2).join('×')}`.includes(only)) continue;
   if (!registered.has(c.model)) {
     rows.push(`| ${c.label} | ${c.shape.slice(2).join('×')} | model '${c.model}' is not registered | | | | | | |`);
     continue;
@@ -142,7 +144,7 @@ for (const c of CASES) {
   console.error(rows.at(-1));
 }
 
-console.log(`\nsegkit bench/models — batch 1, ${threads} threads, median of ${runs} runs after 3 warm-ups (ms)\n`);
+console.log(`\nsegkit bench/models — batch 1, ${threads} threads, median of ${runs} runs after 3 warm-ups (PyTorch eager: ${eagerRuns} runs) (ms)\n`);
 console.log('| model | input | params | GMACs | ONNX | segkit | PyTorch eager | PyTorch → ONNX on onnxruntime-node | segkit / exported (target ≤ 0.9) |');
 console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) console.log(r);
