@@ -17,11 +17,13 @@ function conv(inC: number, outC: number, k: 1 | 3 | 7, stride = 1, dilation = 1)
   return c;
 }
 
-interface Block extends Module {
+/** A residual block; `preActivation` is its output before the final ReLU (the residual sum). */
+export interface ResidualBlock extends Module {
   forward(x: Tensor): Tensor;
+  preActivation(x: Tensor): Tensor;
 }
 
-class BasicBlock extends Module implements Block {
+class BasicBlock extends Module implements ResidualBlock {
   static expansion = 1;
   conv1: Conv2d;
   bn1: BatchNorm2d;
@@ -38,13 +40,17 @@ class BasicBlock extends Module implements Block {
     this.downsample = downsample && this.module('downsample', downsample);
   }
 
-  forward(x: Tensor): Tensor {
+  preActivation(x: Tensor): Tensor {
     const y = this.bn2.forward(this.conv2.forward(this.bn1.forward(this.conv1.forward(x)).relu()));
-    return y.add(this.downsample ? this.downsample.forward(x) : x).relu();
+    return y.add(this.downsample ? this.downsample.forward(x) : x);
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.preActivation(x).relu();
   }
 }
 
-class Bottleneck extends Module implements Block {
+class Bottleneck extends Module implements ResidualBlock {
   static expansion = 4;
   conv1: Conv2d;
   bn1: BatchNorm2d;
@@ -66,11 +72,15 @@ class Bottleneck extends Module implements Block {
     this.downsample = downsample && this.module('downsample', downsample);
   }
 
-  forward(x: Tensor): Tensor {
+  preActivation(x: Tensor): Tensor {
     let y = this.bn1.forward(this.conv1.forward(x)).relu();
     y = this.bn2.forward(this.conv2.forward(y)).relu();
     y = this.bn3.forward(this.conv3.forward(y));
-    return y.add(this.downsample ? this.downsample.forward(x) : x).relu();
+    return y.add(this.downsample ? this.downsample.forward(x) : x);
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.preActivation(x).relu();
   }
 }
 

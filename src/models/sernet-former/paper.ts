@@ -1,9 +1,5 @@
 import type { Tensor } from '../../engine/tensor.js';
-import type { BatchNorm2d } from '../../nn/layers/norm.js';
-import type { Conv2d } from '../../nn/layers/conv.js';
-import type { Sequential } from '../../nn/layers/container.js';
-import type { Module } from '../../nn/module.js';
-import { ResNet } from '../backbones/resnet.js';
+import { ResNet, type ResidualBlock } from '../backbones/resnet.js';
 import { abm } from '../blocks/abm.js';
 import { DbN } from '../blocks/dbn.js';
 import { SegmentationModel } from '../segmentation-model.js';
@@ -21,27 +17,6 @@ export interface SERNetFormerPaperOptions {
   /** 'resnet50' (default) or 'resnet101', dilated to output stride 8. */
   encoder?: PaperEncoder;
   inChannels?: number;
-}
-
-/** The parts of torchvision's Bottleneck this model reads (resnet.ts keeps them public). */
-interface BottleneckParts {
-  conv1: Conv2d;
-  bn1: BatchNorm2d;
-  conv2: Conv2d;
-  bn2: BatchNorm2d;
-  conv3: Conv2d;
-  bn3: BatchNorm2d;
-  downsample: Sequential | null;
-}
-
-/** A bottleneck's output before its final ReLU: BN3(conv3(…)) + shortcut. */
-function preActivation(block: Module, x: Tensor): Tensor {
-  if (!('conv3' in block)) throw new Error('SERNetFormerPaper: the encoder must be a bottleneck ResNet (50 or 101)');
-  const b = block as unknown as BottleneckParts;
-  let y = b.bn1.forward(b.conv1.forward(x)).relu();
-  y = b.bn2.forward(b.conv2.forward(y)).relu();
-  y = b.bn3.forward(b.conv3.forward(y));
-  return y.add(b.downsample ? b.downsample.forward(x) : x);
 }
 
 /**
@@ -89,7 +64,7 @@ export class SERNetFormerPaper extends SegmentationModel {
     for (const layer of r.layers) {
       const blocks = layer.layers;
       for (const b of blocks.slice(0, -1)) y = b.forward(y);
-      y = abm(preActivation(blocks.at(-1)!, y));
+      y = abm((blocks.at(-1) as ResidualBlock).preActivation(y));
       out.push(y);
     }
     return out;
