@@ -12,6 +12,7 @@ import * as N from './ops/norm.js';
 import * as P from './ops/pool.js';
 import { Resize } from './ops/resize.js';
 import * as R from './ops/reduce.js';
+import * as S from './ops/sort.js';
 import { fmt, normAxis, numel } from './shape.js';
 
 type Pair = [number, number];
@@ -407,6 +408,21 @@ export class Tensor {
 
   argmax(axis: number, keepdim = false): Tensor {
     return this.op(R.ArgMax, [this], { axis: normAxis(axis, this.rank, 'ArgMax'), keepdims: keepdim });
+  }
+
+  // ---- sorting and scans --------------------------------------------------------------------
+  /**
+   * torch.topk: the k largest (or, with largest: false, smallest) values along `axis`, sorted, and
+   * their int64 indices; ties keep input order. k = the axis size sorts the whole axis.
+   */
+  topk(k: number, axis = -1, o: { largest?: boolean } = {}): [Tensor, Tensor] {
+    const [values, indices] = this.graph.apply(S.TopK, [this], { k, axis: normAxis(axis, this.rank, 'TopK'), largest: o.largest ?? true });
+    return [values!, indices!];
+  }
+
+  /** torch.cumsum (inclusive) along `axis`; `reverse` sums from the end of the axis. */
+  cumsum(axis: number, o: { reverse?: boolean } = {}): Tensor {
+    return this.op(S.CumSum, [this], { axis: normAxis(axis, this.rank, 'CumSum'), reverse: o.reverse ?? false });
   }
 
   // ---- indexing -----------------------------------------------------------------------------
