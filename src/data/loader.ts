@@ -309,8 +309,13 @@ export class DataLoader implements AsyncIterable<Batch> {
     return this.epoch(this.nextEpoch++);
   }
 
-  /** Iterates epoch `e` (its order and augmentation depend only on the seed and `e`). */
-  async *epoch(e: number): AsyncGenerator<Batch> {
+  /**
+   * Iterates epoch `e` (its order and augmentation depend only on the seed and `e`), starting at
+   * batch `from` without decoding the batches before it (resuming a run mid-epoch). With
+   * `skipInvalid`, batches are counted in samples of the epoch order, so a resume after skipped
+   * samples starts where those samples would have put it.
+   */
+  async *epoch(e: number, from = 0): AsyncGenerator<Batch> {
     if (this.closed) throw new Error('DataLoader is closed');
     if (this.iterating) throw new Error('DataLoader: an epoch is already being iterated; finish it (or break out) first');
     this.iterating = true;
@@ -318,7 +323,8 @@ export class DataLoader implements AsyncIterable<Batch> {
     const order = epochOrder(seed, e, this.dataset.length, shuffle);
     const window = Math.max(prefetch * this.batchSize, this.workers * 2);
     const pending: Promise<Settled>[] = [];
-    let next = 0;
+    if (!(Number.isInteger(from) && from >= 0)) throw new Error(`DataLoader.epoch: from must be an integer ≥ 0, got ${from}`);
+    let next = Math.min(from * this.batchSize, order.length);
     const fill = (): void => {
       while (next < order.length && pending.length < window) {
         const index = order[next++]!;
@@ -331,7 +337,7 @@ export class DataLoader implements AsyncIterable<Batch> {
       }
     };
     let batch: ProcessedSample[] = [];
-    let batchIndex = 0;
+    let batchIndex = from;
     try {
       fill();
       while (pending.length) {

@@ -231,7 +231,9 @@ export class TrainStep<M extends AnyModule> {
         pre[`newstate.group${i}.${s}`] = pp.next;
       }
     });
-    for (const m of c.maskShapes) feeds[m.name] = bernoulli(this.rng, m.shape, m.keepProb);
+    // Masks from (seed, iteration) only: a resumed run draws the same masks as an uninterrupted one.
+    const rng = this.rng.fork(this.iteration);
+    for (const m of c.maskShapes) feeds[m.name] = bernoulli(rng, m.shape, m.keepProb);
     const outNames = new Set(c.session.outputNames);
     for (const k of Object.keys(pre)) if (!outNames.has(k)) delete pre[k];
     const out = await c.session.run(feeds, pre);

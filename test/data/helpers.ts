@@ -74,3 +74,32 @@ export function textureImage(w: number, h: number, seed = 1): Uint8Array {
   }
   return d;
 }
+
+/**
+ * A three-class folder dataset (images/, masks/, splits/train.txt and val.txt, classes.txt): vertical
+ * bands red (class 0), green (1), blue (2) at a per-image offset, with texture — learnable in a few
+ * steps. Returns the stems of each split.
+ */
+export async function writeBandsDataset(root: string, { w = 32, h = 32, train = 8, val = 2 } = {}): Promise<{ train: string[]; val: string[] }> {
+  const stems: string[] = [];
+  for (let n = 0; n < train + val; n++) {
+    const img = new Uint8Array(w * h * 3);
+    const lab = new Uint8Array(w * h);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const k = Math.floor(((x + 3 * n) % w) / (w / 3 + 1));
+        lab[y * w + x] = k;
+        for (let c = 0; c < 3; c++) img[(y * w + x) * 3 + c] = (c === k ? 200 : 40) + ((x * 7 + y * 13 + n * 5 + c * 3) % 23);
+      }
+    }
+    const stem = `img${n}`;
+    stems.push(stem);
+    writeBytes(join(root, 'images', `${stem}.png`), await pngRgb(img, w, h));
+    writeBytes(join(root, 'masks', `${stem}.png`), await pngGrey(lab, w, h));
+  }
+  const enc = (s: string) => new TextEncoder().encode(s);
+  writeBytes(join(root, 'splits', 'train.txt'), enc(stems.slice(0, train).join('\n')));
+  writeBytes(join(root, 'splits', 'val.txt'), enc(stems.slice(train).join('\n')));
+  writeBytes(join(root, 'classes.txt'), enc('red\ngreen\nblue\n'));
+  return { train: stems.slice(0, train), val: stems.slice(train) };
+}

@@ -1,0 +1,49 @@
+/**
+ * S2-FPN's training code (architectures.md §5.9): CamVid with Adam 3e-4 (betas 0.9/0.999, eps 1e-8,
+ * wd 2e-4), Cityscapes with SGD momentum 0.9, wd 1e-4; 500 warm-up iterations from lr/3, then poly
+ * 0.9; CE with ENet class weights on the main output and on each auxiliary output (weight 1.0);
+ * random rescale by 0.75–2.0, crop, flip.
+ */
+import type { TrainConfig } from '../config.js';
+import { CAMVID_ENET_WEIGHTS, CITYSCAPES_ENET_WEIGHTS, camvidData, cityscapesData, loop } from './common.js';
+
+const warmPoly = { type: 'poly', power: 0.9, minLr: 0, warmupIters: 500, warmupStartFactor: 1 / 3 } as const;
+
+const camvid = (encoder: string, iters: number, crop: [number, number], valScale?: [number, number]): TrainConfig => {
+  const data = camvidData(crop, 8, [0.75, 2.0]);
+  // Reduced-resolution runs train on rescaled frames and validate on val frames resized alike.
+  if (valScale) {
+    data.trainPipeline = data.trainPipeline.map((t) => (t.type === 'RandomResize' ? { ...t, scale: [valScale[1], valScale[0]] } : t));
+    data.valPipeline = [{ type: 'Resize', scale: [valScale[1], valScale[0]], keepRatio: false }, { type: 'Normalize' }];
+  }
+  const short = encoder.replace('resnet', 'r');
+  return {
+    name: `s2fpn_${short}_b8-${iters >= 1000 ? `${iters / 1000}k` : iters}_camvid-${crop[0]}x${crop[1]}`,
+    description: `S2-FPN v2 with ${encoder} on CamVid${valScale ? ` at reduced resolution ${crop[0]}×${crop[1]}` : ''}, the official Adam recipe with ENet class weights`,
+    model: { name: 's2fpn', options: { variant: 'v2', encoder } },
+    data,
+    loss: { type: 'ce', classWeights: CAMVID_ENET_WEIGHTS },
+    optimizer: { type: 'adam', lr: 3e-4, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 2e-4 },
+    schedule: { ...warmPoly },
+    train: loop({ iters }, iters >= 2000 ? 1000 : 100),
+  };
+};
+
+const cityscapes: TrainConfig = {
+  name: 's2fpn_r18_b8-160k_cityscapes-512x1024',
+  description: 'S2-FPN v2 with ResNet-18 on Cityscapes, the official SGD recipe with ENet class weights',
+  model: { name: 's2fpn', options: { variant: 'v2', encoder: 'resnet18' } },
+  data: cityscapesData([512, 1024], 8),
+  loss: { type: 'ce', classWeights: CITYSCAPES_ENET_WEIGHTS },
+  optimizer: { type: 'sgd', lr: 4e-3, momentum: 0.9, weightDecay: 1e-4 },
+  schedule: { ...warmPoly },
+  train: loop({ iters: 160000 }, 4000),
+};
+
+export const s2fpnConfigs: TrainConfig[] = [
+  camvid('resnet18', 20000, [360, 480]),
+  camvid('resnet34', 20000, [360, 480]),
+  // The 20-minute run of the README: a quarter of the pixels, a few hundred iterations.
+  camvid('resnet18', 500, [180, 240], [180, 240]),
+  cityscapes,
+];
