@@ -15,3 +15,7 @@ export { compileEvalStep } from './train/eval-step.js';
 export * as optim from './optim/index.js';
 export { loadTorchCheckpoint, extractStateDict, type TorchCheckpoint } from './io/pth.js';
 export { CheckpointError } from './io/checkpoint-error.js';
+export * as inference from './inference/index.js';
+export { Segmenter, type Segmentation, type SegmenterOptions } from './segmenter/segmenter.js';
+export { checkpointFromSafetensors, serializeCheckpoint, type Checkpoint, type CheckpointMeta } from './train/checkpoint-format.js';
+export { renderCurves, type ScalarRecord } from './train/curves.js';

@@ -5,3 +5,9 @@ export { readSafetensorsFile, writeSafetensorsFile } from './io/safetensors-node
 export { writeFileAtomic } from './io/atomic-file.js';
 export { readTorchCheckpoint, readStateDictFile } from './io/pth-node.js';
 export * as data from './data/node.js';
+export { createSegmenter, shippedModels } from './segmenter/node.js';
+export { Trainer, type TrainerOptions, type TrainResult, NonFiniteLossError } from './train/trainer.js';
+export { loadTrainConfig, checkTrainConfig, ConfigError, type TrainConfig } from './train/config.js';
+export { BUILTIN_CONFIGS, listConfigs } from './train/configs/index.js';
+export { saveCheckpoint, loadCheckpoint, latestCheckpoint } from './train/checkpoint.js';
+export { writeConfusionHeatmap } from './metrics/heatmap-node.js';

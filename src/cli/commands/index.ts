@@ -1,6 +1,9 @@
 import type { Command } from '../command.js';
 import { convertCommand } from './convert.js';
+import { trainCommand } from './train.js';
+import { evalCommand } from './eval.js';
+import { benchmarkCommand } from './benchmark.js';
 import { dataBrowseCommand, dataStatsCommand, prepareCityscapesCommand } from './data.js';
 
 /** Every `segkit` command, in the order `segkit --help` lists them. */
-export const commands: Command[] = [dataStatsCommand, dataBrowseCommand, prepareCityscapesCommand, convertCommand];
+export const commands: Command[] = [dataStatsCommand, dataBrowseCommand, prepareCityscapesCommand, trainCommand, evalCommand, benchmarkCommand, convertCommand];

@@ -1,0 +1,148 @@
+/**
+ * The one-object inference API, as transformers.js pipelines and tfjs body-segmentation expose it:
+ *
+ * ```ts
+ * const segmenter = await createSegmenter('path/to/checkpoint.safetensors'); // or a shipped name
+ * const { labels, width, height, classes } = await segmenter.segment('street.jpg');
+ * segmenter.dispose();
+ * ```
+ *
+ * Platform-neutral: the runtime (onnxruntime-node or -web) and the image codec are injected; the
+ * Node and browser entry points (`createSegmenter`) choose them. Weights are baked into the session
+ * as constants, so onnxruntime folds BatchNorm and pre-packs convolutions.
+ */
+import type { DecodedImage, ImageCodec, ImageSource } from '../data/image.js';
+import type { RGB } from '../data/labels/types.js';
+import type { CompiledFunction } from '../engine/compile.js';
+import { HostTensor } from '../engine/host-tensor.js';
+import type { Runtime } from '../engine/runtime/runtime.js';
+import { resizeBilinearNCHW } from '../inference/nchw.js';
+import { runInference, type SlideMode, type WholeMode } from '../inference/run.js';
+import { labelsFromScores, probabilities as toProbabilities } from '../inference/scores.js';
+import { createModel } from '../models/index.js';
+import type { SegmentationModel } from '../models/segmentation-model.js';
+import { compileModule } from '../nn/compile.js';
+import type { Checkpoint } from '../train/checkpoint-format.js';
+
+export interface SegmenterOptions {
+  /** onnxruntime intra-op threads (default: the runtime's default, all cores in Node). */
+  threads?: number;
+  /**
+   * Inference mode. Default: whole image padded (bottom/right) to the model's input multiple, the
+   * scale the model was trained and validated at (segkit's validation pads the same way).
+   */
+  mode?: WholeMode | SlideMode;
+  /**
+   * Run every image at this fixed size [height, width] (ignoring aspect), as the model was trained
+   * (portrait models: 224×224). Default: the checkpoint's validation size if it used a fixed one,
+   * else the image's own size.
+   */
+  inputSize?: readonly [number, number];
+  /** Test-time scales as ratios, and horizontal flips (averaging probabilities). */
+  ratios?: readonly number[];
+  flip?: boolean;
+  /** Binary (one-channel) models: probability above which a pixel is class 1 (default 0.5). */
+  threshold?: number;
+  /** Also return K×H×W class probabilities (default false). */
+  probabilities?: boolean;
+}
+
+/** What `segment` returns: a label map at the input's size and what its values mean. */
+export interface Segmentation {
+  /** H×W class indices, row-major. */
+  labels: Uint8Array;
+  width: number;
+  height: number;
+  /** Class names by label value. */
+  classes: readonly string[];
+  palette: readonly RGB[];
+  /** K×H×W probabilities (K = 1 for binary models: P(class 1)), when asked for. */
+  probabilities?: Float32Array;
+}
+
+/** A fixed Resize(keepRatio: false) in a config's validation pipeline: the size the model was validated at. */
+function fixedValSize(config: unknown): [number, number] | undefined {
+  const pipeline = (config as { data?: { valPipeline?: { type: string; scale?: [number, number]; keepRatio?: boolean }[] } } | undefined)?.data?.valPipeline;
+  const r = pipeline?.find((t) => t.type === 'Resize' && t.keepRatio === false && t.scale);
+  return r ? [r.scale![1], r.scale![0]] : undefined;
+}
+
+export class Segmenter {
+  readonly classes: readonly string[];
+  readonly palette: readonly RGB[];
+  private readonly forward: CompiledFunction;
+  private readonly inputSize?: readonly [number, number];
+  private disposed = false;
+
+  private constructor(
+    readonly model: SegmentationModel,
+    meta: { classes: readonly string[]; palette?: readonly RGB[]; config?: unknown },
+    private readonly codec: Pick<ImageCodec, 'decodeImage'>,
+    runtime: Runtime,
+    private readonly o: SegmenterOptions,
+  ) {
+    this.classes = meta.classes;
+    this.palette = meta.palette ?? meta.classes.map((_, i) => [(i * 67) % 256, (i * 139) % 256, (i * 211) % 256] as const);
+    this.inputSize = o.inputSize ?? fixedValSize(meta.config);
+    model.eval();
+    this.forward = compileModule(model, { runtime, threads: o.threads });
+  }
+
+  /** A segmenter for a segkit checkpoint (model name, options and classes come from its metadata). */
+  static fromCheckpoint(c: Checkpoint, codec: Pick<ImageCodec, 'decodeImage'>, runtime: Runtime, o: SegmenterOptions = {}): Segmenter {
+    const model = createModel(c.meta.model.name, c.meta.model.options);
+    model.loadStateDict(c.model);
+    const binary = model.numClasses === 1;
+    if (c.meta.classes.length !== (binary ? 2 : model.numClasses)) {
+      throw new Error(`checkpoint names ${c.meta.classes.length} classes but its model predicts ${model.numClasses}${binary ? ' (binary)' : ''}`);
+    }
+    return new Segmenter(model, c.meta, codec, runtime, o);
+  }
+
+  /** Segments one image: a decoded RGB/RGBA/grey image, encoded bytes, or a path (Node) / URL (browser). */
+  async segment(image: DecodedImage | ImageSource): Promise<Segmentation> {
+    if (this.disposed) throw new Error('Segmenter.segment: this segmenter has been disposed');
+    const img = typeof image === 'string' || image instanceof Uint8Array || image instanceof ArrayBuffer ? await this.codec.decodeImage(image) : image;
+    const { width: w, height: h } = img;
+    let x = this.toInput(img);
+    if (this.inputSize) x = resizeBilinearNCHW(x, this.inputSize[0], this.inputSize[1]);
+    const r = await runInference(x, (b) => this.forward.run(b) as Promise<HostTensor>, {
+      inputMultiple: this.model.inputMultiple,
+      mode: this.o.mode ?? { mode: 'whole', fit: 'pad' },
+      ratios: this.o.ratios,
+      flip: this.o.flip,
+      threshold: this.o.threshold,
+    });
+    let { scores, labels } = r;
+    if (this.inputSize) {
+      scores = resizeBilinearNCHW(scores, h, w);
+      labels = labelsFromScores(scores, r.kind, this.o.threshold);
+    }
+    const out: Segmentation = { labels: labels instanceof Uint8Array ? labels : Uint8Array.from(labels), width: w, height: h, classes: this.classes, palette: this.palette };
+    if (this.o.probabilities) out.probabilities = (r.kind === 'probabilities' ? scores : toProbabilities(scores)).f32;
+    return out;
+  }
+
+  /** HWC uint8 → 1×3×H×W float32 normalised as the model expects (grey expanded, alpha dropped). */
+  private toInput(img: DecodedImage): HostTensor {
+    const { width: w, height: h, channels: c, data } = img;
+    if (!(w > 0 && h > 0)) throw new Error(`Segmenter.segment: image is ${w}×${h}; expected a non-empty image`);
+    if (![1, 3, 4].includes(c) || data.length !== w * h * c) throw new Error(`Segmenter.segment: expected ${w}×${h} pixels with 1, 3 or 4 channels (${w * h * c} values), got ${data.length} values and ${c} channels`);
+    const { mean, std } = this.model.normalization;
+    const plane = w * h;
+    const x = new Float32Array(3 * plane);
+    for (let ch = 0; ch < 3; ch++) {
+      const scale = 1 / (255 * std[ch]!);
+      const shift = mean[ch]! / std[ch]!;
+      const src = c === 1 ? 0 : ch;
+      for (let p = 0; p < plane; p++) x[ch * plane + p] = data[p * c + src]! * scale - shift;
+    }
+    return new HostTensor(x, [1, 3, h, w]);
+  }
+
+  /** Releases the onnxruntime sessions. */
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    await this.forward.dispose();
+  }
+}
