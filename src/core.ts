@@ -19,3 +19,4 @@ export * as inference from './inference/index.js';
 export { Segmenter, type Segmentation, type SegmenterOptions } from './segmenter/segmenter.js';
 export { checkpointFromSafetensors, serializeCheckpoint, type Checkpoint, type CheckpointMeta } from './train/checkpoint-format.js';
 export { renderCurves, type ScalarRecord } from './train/curves.js';
+export * as effects from './segmenter/effects.js';
