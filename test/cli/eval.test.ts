@@ -13,7 +13,9 @@ import { decodeLabel } from '../../src/data/image-node.js';
 import { createModel } from '../../src/models/index.js';
 import { manualSeed } from '../../src/nn/init.js';
 import { saveCheckpoint } from '../../src/train/checkpoint.js';
-import { tempDir, writeBandsDataset } from '../data/helpers.js';
+import { CITYSCAPES_LABELS, cityscapesLabels } from '../../src/data/labels/cityscapes.js';
+import { CityscapesEvaluator } from '../../src/metrics/cityscapes.js';
+import { pngGrey, pngGrey16, pngRgb, tempDir, textureImage, writeBandsDataset, writeBytes } from '../data/helpers.js';
 
 async function run(t: TestContext, ...args: string[]): Promise<string> {
   const lines: string[] = [];
@@ -87,6 +89,38 @@ describe('segkit eval', () => {
     await run(t, ckpt, '--data', 'folder', '--data-root', root, '--out', out, '--mode', 'slide', '--crop', '32x32', '--stride', '32x32', '--threads', '1');
     const slide = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8')) as Report;
     assert.deepEqual(slide.confusion.counts, whole.confusion.counts);
+  });
+
+  test('Cityscapes: the official protocol on label ids and instance ids, as CityscapesEvaluator counts the written label-id maps', async (t) => {
+    // A two-image Cityscapes layout with random label ids; instance ids split instance classes in halves.
+    const cs = join(tmp.dir, 'cityscapes');
+    const stems = ['aachen_000000_000019', 'aachen_000001_000019'];
+    const [w, h] = [40, 32];
+    const gts: { ids: Uint8Array; inst: Uint16Array }[] = [];
+    for (const [n, stem] of stems.entries()) {
+      const ids = Uint8Array.from({ length: w * h }, (_, i) => (i * 7 + n * 13 + ((i * i) % 11)) % 34);
+      const inst = Uint16Array.from(ids, (id, i) => (CITYSCAPES_LABELS.find((l) => l.id === id)!.hasInstances ? id * 1000 + ((i % w) < w / 2 ? 0 : 1) : id));
+      gts.push({ ids, inst });
+      writeBytes(join(cs, 'leftImg8bit', 'val', 'aachen', `${stem}_leftImg8bit.png`), await pngRgb(textureImage(w, h, n + 1), w, h));
+      writeBytes(join(cs, 'gtFine', 'val', 'aachen', `${stem}_gtFine_labelIds.png`), await pngGrey(ids, w, h));
+      writeBytes(join(cs, 'gtFine', 'val', 'aachen', `${stem}_gtFine_instanceIds.png`), pngGrey16(inst, w, h));
+    }
+    manualSeed(11);
+    const options = { encoder: 'mit-b0', decoderHiddenSize: 32, numClasses: 19 };
+    const ck = join(tmp.dir, 'cs.safetensors');
+    const model = createModel('segformer', options);
+    await saveCheckpoint(ck, { meta: { format: 'segkit-checkpoint/1', iteration: 0, model: { name: 'segformer', options }, classes: [...cityscapesLabels.classes] }, model: model.stateDict(), optimizer: {} });
+    const out = join(tmp.dir, 'cs-out');
+    const text = await run(t, ck, '--data', 'cityscapes', '--data-root', cs, '--out', out, '--label-ids', '--threads', '1');
+    assert.match(text, /cityscapesScripts protocol/);
+    const report = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8')) as { cityscapes: { mIoU: number; iIoU: number; categoryIoU: number } };
+    const ev = new CityscapesEvaluator();
+    for (const [n, stem] of stems.entries()) {
+      const pred = await decodeLabel(join(out, 'labels', `${stem}.png`));
+      ev.update(pred.data, gts[n]!.ids, gts[n]!.inst);
+    }
+    const want = ev.result();
+    for (const k of ['mIoU', 'iIoU', 'categoryIoU'] as const) assert.equal(report.cityscapes[k], Number.isNaN(want[k]) ? null : want[k], k);
   });
 
   test('bad input is a clear error', async (t) => {

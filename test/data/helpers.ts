@@ -3,6 +3,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync, existsSync } from 'node:
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 
 /** The repository root (this file is test/data/helpers.ts). */
@@ -102,4 +103,24 @@ export async function writeBandsDataset(root: string, { w = 32, h = 32, train = 
   writeBytes(join(root, 'splits', 'val.txt'), enc(stems.slice(train).join('\n')));
   writeBytes(join(root, 'classes.txt'), enc('red\ngreen\nblue\n'));
   return { train: stems.slice(0, train), val: stems.slice(train) };
+}
+
+/** A 16-bit grey PNG (Cityscapes instance ids), written by hand: sharp's raw input is 8-bit. */
+export function pngGrey16(data: Uint16Array, w: number, h: number): Uint8Array {
+  const chunk = (type: string, body: Uint8Array): Buffer => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(body.length, 0);
+    head.write(type, 4, 'latin1');
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), body])), 0);
+    return Buffer.concat([head, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr.set([16, 0, 0, 0, 0], 8); // bit depth 16, grey, deflate, no filter method, no interlace
+  const rows = Buffer.alloc(h * (1 + 2 * w));
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) rows.writeUInt16BE(data[y * w + x]!, y * (1 + 2 * w) + 1 + 2 * x);
+  const sig = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return Buffer.concat([sig, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(rows)), chunk('IEND', new Uint8Array(0))]);
 }

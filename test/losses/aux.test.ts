@@ -15,6 +15,7 @@ import { crossEntropy } from '../../src/losses/cross-entropy.js';
 import { lovaszSoftmax } from '../../src/losses/lovasz.js';
 import { ohemCrossEntropy } from '../../src/losses/ohem.js';
 import { runTraced } from '../engine/harness.js';
+import { assertNear, numericGrad } from './finite-diff.js';
 
 const [N, K, H, W] = [2, 3, 2, 3];
 const HW = H * W;
@@ -65,23 +66,6 @@ function bceDiceRef(z: Float64Array, y: number[], o: { bce: number; dice: number
   return (o.bce * bce) / n + o.dice * (1 - (2 * inter + o.smooth) / (sq + o.smooth));
 }
 
-function numeric(f: (z: Float64Array) => number, z: Float64Array): Float64Array {
-  const h = 1e-6;
-  return Float64Array.from(z, (_, i) => {
-    const p = z.slice();
-    const m = z.slice();
-    p[i]! += h;
-    m[i]! -= h;
-    return (f(p) - f(m)) / (2 * h);
-  });
-}
-
-function assertNear(got: ArrayLike<number>, want: ArrayLike<number>, tol: number, what: string): void {
-  let worst = 0;
-  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
-  assert.ok(worst <= tol, `${what}: max error ${worst} > ${tol}`);
-}
-
 const logitsInput = (z: Float64Array, k: number) => ({ data: z, shape: [N, k, H, W] }) as never;
 const labelInput = (y: number[]) => ({ ints: y, shape: [N, H, W] });
 
@@ -96,7 +80,7 @@ describe('auxiliaryLoss', () => {
     const ref = (zs: Float64Array[]) => ceRef(zs[0]!, labels) + 0.4 * ceRef(zs[1]!, labels) + 0.4 * ceRef(zs[2]!, labels);
     assert.ok(Math.abs(got[0]!.f32[0]! - ref(outs)) < 1e-5, `${got[0]!.f32[0]} vs ${ref(outs)}`);
     outs.forEach((z, j) => {
-      const num = numeric((zj) => ref(outs.map((o, k) => (k === j ? zj : o))), z);
+      const num = numericGrad((zj) => ref(outs.map((o, k) => (k === j ? zj : o))), z);
       assertNear(got[j + 1]!.f32, num, 1e-5, `∂/∂output ${j}`);
     });
   });
@@ -128,21 +112,21 @@ describe('segmentationLoss', () => {
     const o: CeRef = { classWeights: [0.5, 2, 1], average: 'all' };
     const got = await valueAndGrad({ type: 'ce', ignoreIndex: 255, ...o }, z, K, labels);
     assert.ok(Math.abs(got.loss - ceRef(z, labels, o)) < 1e-5, `${got.loss} vs ${ceRef(z, labels, o)}`);
-    assertNear(got.grad, numeric((zz) => ceRef(zz, labels, o), z), 1e-5, '∂ce');
+    assertNear(got.grad, numericGrad((zz) => ceRef(zz, labels, o), z), 1e-5, '∂ce');
   });
   it("{ type: 'bce+dice', thresholded: true, smooth: 1e-5 } is FastSeg's portrait loss (the Dice part has no gradient)", async () => {
     const z = makeLogits(1, 4);
     const o = { bce: 0.8, dice: 0.2, thresholded: true, smooth: 1e-5 };
     const got = await valueAndGrad({ type: 'bce+dice', bceWeight: 0.8, diceWeight: 0.2, thresholded: true, smooth: 1e-5 }, z, 1, binaryLabels);
     assert.ok(Math.abs(got.loss - bceDiceRef(z, binaryLabels, o)) < 1e-5, `${got.loss} vs ${bceDiceRef(z, binaryLabels, o)}`);
-    assertNear(got.grad, numeric((zz) => bceDiceRef(zz, binaryLabels, o), z), 1e-5, '∂bce+dice');
+    assertNear(got.grad, numericGrad((zz) => bceDiceRef(zz, binaryLabels, o), z), 1e-5, '∂bce+dice');
   });
   it("{ type: 'bce+dice' } defaults: 0.8·BCE + 0.2·soft Dice (smoothing 1)", async () => {
     const z = makeLogits(1, 5);
     const o = { bce: 0.8, dice: 0.2, thresholded: false, smooth: 1 };
     const got = await valueAndGrad({ type: 'bce+dice' }, z, 1, binaryLabels);
     assert.ok(Math.abs(got.loss - bceDiceRef(z, binaryLabels, o)) < 1e-5, `${got.loss} vs ${bceDiceRef(z, binaryLabels, o)}`);
-    assertNear(got.grad, numeric((zz) => bceDiceRef(zz, binaryLabels, o), z), 1e-5, '∂bce+soft dice');
+    assertNear(got.grad, numericGrad((zz) => bceDiceRef(zz, binaryLabels, o), z), 1e-5, '∂bce+soft dice');
   });
   it("{ type: 'sum' } of ohem, lovasz, dice and ce with crfWeight equals the weighted direct calls", async () => {
     const spec = {

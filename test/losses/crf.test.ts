@@ -9,6 +9,7 @@ import type { HostTensor } from '../../src/engine/host-tensor.js';
 import type { Tensor } from '../../src/engine/tensor.js';
 import { crfLoss, crfMeanField, type CrfOptions } from '../../src/losses/crf.js';
 import { runTraced } from '../engine/harness.js';
+import { assertNear, numericGrad } from './finite-diff.js';
 
 const [N, H, W] = [2, 5, 6];
 const HW = H * W;
@@ -78,24 +79,6 @@ async function engineCrf(z: Float64Array, k: number, o: CrfOptions): Promise<{ y
     return [out, grad(out.mul(rt!).sum(), [t!])[0]!];
   }, [{ data: z, shape: [N, k, H, W] } as never, { data: r, shape: [N, k, H, W] } as never])) as HostTensor[];
   return { y: y!.f32, grad: g!.f32 };
-}
-
-function numericGrad(f: (z: Float64Array) => number, z: Float64Array): Float64Array {
-  const h = 1e-6;
-  return Float64Array.from(z, (_, i) => {
-    const p = z.slice();
-    const m = z.slice();
-    p[i]! += h;
-    m[i]! -= h;
-    return (f(p) - f(m)) / (2 * h);
-  });
-}
-
-function assertNear(got: ArrayLike<number>, want: ArrayLike<number>, tol: number, what: string): void {
-  assert.equal(got.length, want.length, `${what}: length`);
-  let worst = 0;
-  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
-  assert.ok(worst <= tol, `${what}: max error ${worst} > ${tol}`);
 }
 
 describe('crfMeanField', () => {

@@ -124,6 +124,16 @@ describe('segkit train', () => {
     lossCurve(dir).forEach(([i, l], j) => assert.ok(Math.abs(l - want[j]![1]) <= 1e-6 * Math.max(1, Math.abs(want[j]![1])), `iteration ${i}: ${l} vs ${want[j]![1]}`));
   });
 
+  test('--load-from starts a new run from the weights of a checkpoint', () => {
+    const dir = join(tmp.dir, 'finetune');
+    const r = train(cfgPath, dir, '--load-from', join(ref, 'iter_24.safetensors'), '--set', 'train.iters=2', '--set', 'train.valInterval=2');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(readFileSync(join(dir, 'log.txt'), 'utf8'), /loaded \d+ tensors from .*iter_24\.safetensors/);
+    const start = lossCurve(dir)[0]![1];
+    const scratch = lossCurve(ref)[0]![1];
+    assert.ok(start < 0.7 * scratch, `first loss ${start} from trained weights, ${scratch} from scratch`);
+  });
+
   test('--resume without a checkpoint and a bad config are clear errors', () => {
     const r = train(cfgPath, join(tmp.dir, 'empty'), '--resume');
     assert.equal(r.status, 1);

@@ -3,15 +3,19 @@
  * the per-class table and summary, `eval.json`, a normalised confusion-matrix heatmap, and with
  * `--out` the predicted label maps and coloured overlays.
  */
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { encodeImage, encodePng, nodeCodec } from '../../data/image-node.js';
+import { inflateSync } from 'node:zlib';
+import { encodeImage, encodePng, nodeCodec, readBytes } from '../../data/image-node.js';
+import { decodePngIndices } from '../../data/png.js';
 import { cityscapesTrainIdToId } from '../../data/labels/cityscapes.js';
 import { createDataset } from '../../data/sources/registry.js';
 import { blend, colorizeLabel } from '../../data/visualize.js';
 import { nodeRuntime } from '../../engine/runtime/node.js';
 import type { SlideMode, WholeMode } from '../../inference/run.js';
 import { writeFileAtomic } from '../../io/atomic-file.js';
+import { CityscapesEvaluator, formatCityscapesResult, type CityscapesResult } from '../../metrics/cityscapes.js';
 import { ConfusionMatrix } from '../../metrics/confusion.js';
 import { writeConfusionHeatmap } from '../../metrics/heatmap-node.js';
 import { computeMetrics, formatMetricsTable } from '../../metrics/segmentation-metrics.js';
@@ -22,6 +26,21 @@ import { loadTrainConfig, type TrainConfig } from '../../train/config.js';
 import { BUILTIN_CONFIGS } from '../../train/configs/index.js';
 import { parseArgs, UsageError, type Command } from '../command.js';
 import { Progress } from '../progress.js';
+
+/**
+ * The raw Cityscapes ground truth of a dataset entry (whichever label file it reads): label ids and,
+ * when the file exists, instance ids — what cityscapesScripts evaluates against.
+ */
+async function cityscapesGroundTruth(labelPath: string): Promise<{ labelIds: ArrayLike<number>; instanceIds?: ArrayLike<number> }> {
+  const prefix = labelPath.replace(/_(labelTrainIds|labelIds)\.png$/, '');
+  const read = async (path: string) => {
+    const png = await decodePngIndices(await readBytes(path), (z) => inflateSync(z));
+    if (!png) throw new Error(`${path}: expected a grey PNG of Cityscapes ids`);
+    return png.data;
+  };
+  const instancePath = `${prefix}_instanceIds.png`;
+  return { labelIds: await read(`${prefix}_labelIds.png`), ...(existsSync(instancePath) ? { instanceIds: await read(instancePath) } : {}) };
+}
 
 /** mmseg's multi-scale test ratios (SegFormer, SETR aug-test configs). */
 const TTA_RATIOS = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75];
@@ -86,6 +105,8 @@ export const evalCommand: Command = {
 
     const limit = options.limit === undefined ? ds.length : Math.min(ds.length, Number(options.limit));
     const cm = new ConfusionMatrix(labels.numClasses, labels.ignoreIndex);
+    // Cityscapes also gets the official protocol (label ids, void never a false positive, iIoU).
+    let cityscapes: CityscapesEvaluator | null = null;
     const progress = new Progress({ label: `eval ${dataset} ${split}`, total: limit, logEvery: 20 });
     const t0 = performance.now();
     try {
@@ -97,6 +118,11 @@ export const evalCommand: Command = {
         const image = { data: sample.image as Uint8Array, width: sample.width, height: sample.height, channels: 3 };
         const r = await segmenter.segment(image);
         cm.update(r.labels, sample.label);
+        if (labels.name === 'cityscapes') {
+          const gt = await cityscapesGroundTruth(ds.entries[i]!.label);
+          cityscapes ??= new CityscapesEvaluator({ instanceLevel: gt.instanceIds !== undefined });
+          cityscapes.updateTrainIds(r.labels, gt.labelIds, gt.instanceIds);
+        }
         if (out) {
           const stem = ds.entries[i]!.id;
           const ids = toId ? r.labels.map((v) => toId[v]!) : r.labels;
@@ -114,6 +140,8 @@ export const evalCommand: Command = {
     const seconds = (performance.now() - t0) / 1000;
     const m = computeMetrics(cm, labels.classes);
     console.log(formatMetricsTable(m));
+    const cs: CityscapesResult | null = cityscapes?.result() ?? null;
+    if (cs) console.log(`\ncityscapesScripts protocol:\n${formatCityscapesResult(cs)}`);
     const dir = out ?? dirname(ckptPath);
     const stem = out ? '' : `${basename(ckptPath).replace(/\.safetensors$/, '')}_${dataset}-${split}_`;
     const jsonPath = join(dir, `${stem}eval.json`);
@@ -135,6 +163,7 @@ export const evalCommand: Command = {
       mFscore: m.mFscore,
       perClass: m.perClass,
       confusion: { rows: 'ground truth', columns: 'prediction', classes: labels.classes, counts: Array.from(cm.counts) },
+      ...(cs ? { cityscapes: cs } : {}),
     };
     await writeFileAtomic(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
     await writeConfusionHeatmap(heatmapPath, cm.normalized(), labels.classes, { title: `${basename(ckptPath)} on ${dataset} ${split} (row-normalised, %)` });
