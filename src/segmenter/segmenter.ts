@@ -13,12 +13,14 @@
  */
 import type { DecodedImage, ImageCodec, ImageSource } from '../data/image.js';
 import type { RGB } from '../data/labels/types.js';
-import type { CompiledFunction } from '../engine/compile.js';
+import { compile, type CompiledFunction } from '../engine/compile.js';
 import { HostTensor } from '../engine/host-tensor.js';
 import type { Runtime } from '../engine/runtime/runtime.js';
+import type { Tensor } from '../engine/tensor.js';
 import { resizeBilinearNCHW } from '../inference/nchw.js';
 import { runInference, type SlideMode, type WholeMode } from '../inference/run.js';
 import { labelsFromScores, probabilities as toProbabilities } from '../inference/scores.js';
+import { crfMeanField, type CrfOptions } from '../losses/crf.js';
 import { createModel } from '../models/index.js';
 import type { SegmentationModel } from '../models/segmentation-model.js';
 import { compileModule } from '../nn/compile.js';
@@ -45,6 +47,11 @@ export interface SegmenterOptions {
   threshold?: number;
   /** Also return K×H×W class probabilities (default false). */
   probabilities?: boolean;
+  /**
+   * Post-process the logits with the learning-free mean-field CRF (FastSeg's crfseg layer), inside
+   * the compiled graph at the model's output resolution: `true` for its defaults, or its options.
+   */
+  crf?: boolean | CrfOptions;
 }
 
 /** What `segment` returns: a label map at the input's size and what its values mean. */
@@ -85,7 +92,10 @@ export class Segmenter {
     this.palette = meta.palette ?? meta.classes.map((_, i) => [(i * 67) % 256, (i * 139) % 256, (i * 211) % 256] as const);
     this.inputSize = o.inputSize ?? fixedValSize(meta.config);
     model.eval();
-    this.forward = compileModule(model, { runtime, threads: o.threads });
+    const crf = o.crf === true ? {} : o.crf || null;
+    this.forward = crf
+      ? compile((x: Tensor) => crfMeanField(model.forward(x) as Tensor, crf), { runtime, threads: o.threads, paramNames: model.namedState() })
+      : compileModule(model, { runtime, threads: o.threads });
   }
 
   /** A segmenter for a segkit checkpoint (model name, options and classes come from its metadata). */

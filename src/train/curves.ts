@@ -21,7 +21,11 @@ export interface CurvesOptions {
   plotHeight?: number;
   /** Log-scale loss axis (non-positive losses are then not drawn). Default false. */
   logLoss?: boolean;
-  /** EMA weight of the previous smoothed value, in [0, 1) (default 0.9; 0 = no smoothing). */
+  /**
+   * EMA weight of the previous smoothed value, in [0, 1); 0 = no smoothing. Default: about 1/25
+   * of the series per time constant (1 − 25/n, between 0 and 0.9), so a short run's smoothed line
+   * does not lag behind its raw points.
+   */
   smoothing?: number;
   /** At most this many vertices per drawn line; longer series keep each bucket's min and max (default 2000). */
   maxPoints?: number;
@@ -193,7 +197,9 @@ interface PanelSpec {
  */
 export function renderCurves(records: readonly ScalarRecord[], options: CurvesOptions = {}): string {
   checkRecords(records);
-  const { title = 'run', width = 760, plotHeight = 150, logLoss = false, smoothing = 0.9, maxPoints = 2000 } = options;
+  const { title = 'run', width = 760, plotHeight = 150, logLoss = false, maxPoints = 2000 } = options;
+  const lossCount = records.filter((r) => Number.isFinite(r.loss)).length;
+  const smoothing = options.smoothing ?? Math.round(Math.min(0.9, Math.max(0, 1 - 25 / Math.max(lossCount, 1))) * 100) / 100;
   if (!(width >= 200)) throw new Error(`renderCurves: width must be ≥ 200 px, got ${width}`);
   if (!(plotHeight >= 40)) throw new Error(`renderCurves: plotHeight must be ≥ 40 px, got ${plotHeight}`);
   if (!(smoothing >= 0 && smoothing < 1)) throw new Error(`renderCurves: smoothing must be in [0, 1), got ${smoothing}`);

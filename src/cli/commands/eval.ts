@@ -55,7 +55,7 @@ export const evalCommand: Command = {
   name: 'eval',
   summary: 'evaluate a checkpoint on a dataset split: per-class IoU table, eval.json, confusion heatmap',
   usage: `Usage: segkit eval [config] <checkpoint|model-name> [--data DATASET] [--data-root DIR] [--split val]
-                   [--mode whole|slide] [--crop HxW] [--stride HxW] [--tta] [--out DIR] [--label-ids]
+                   [--mode whole|slide] [--crop HxW] [--stride HxW] [--tta] [--crf] [--out DIR] [--label-ids]
                    [--threads N] [--limit N]
 
   config       a built-in config name or JSON file (default: the config stored in the checkpoint)
@@ -64,13 +64,14 @@ export const evalCommand: Command = {
   --mode       whole image (default; padded to the model's input multiple) or sliding window
                (--crop and --stride, default the config's eval settings)
   --tta        multi-scale (${TTA_RATIOS.join(', ')}) + flip, averaging probabilities
+  --crf        post-process logits with the mean-field CRF (FastSeg's crfseg layer, its defaults)
   --out        also write labels/<stem>.png (train ids; Cityscapes label ids with --label-ids) and
                overlay/<stem>.jpg; eval.json and confusion.png go there too (default: beside the checkpoint)
   --limit      evaluate only the first N images (a quick look)`,
   async run(args) {
     const { positional, options } = parseArgs(args, {
       options: ['data', 'data-root', 'split', 'mode', 'crop', 'stride', 'out', 'threads', 'limit'],
-      flags: ['tta', 'label-ids'],
+      flags: ['tta', 'crf', 'label-ids'],
     });
     if (positional.length < 1 || positional.length > 2) throw new UsageError(`expected [config] <checkpoint>, got ${positional.length} arguments`);
     const ckptPath = resolveModelFile(positional.at(-1)!);
@@ -92,7 +93,7 @@ export const evalCommand: Command = {
       mode = { mode: 'slide', crop: [crop[0], crop[1]], stride: [stride[0], stride[1]] };
     } else throw new UsageError(`--mode must be 'whole' or 'slide', got '${modeName}'`);
     const threads = options.threads === undefined ? undefined : Number(options.threads);
-    const segmenter = Segmenter.fromCheckpoint(ckpt, nodeCodec, nodeRuntime, { mode, threads, ...(options.tta ? { ratios: TTA_RATIOS, flip: true } : {}) });
+    const segmenter = Segmenter.fromCheckpoint(ckpt, nodeCodec, nodeRuntime, { mode, threads, crf: options.crf === true, ...(options.tta ? { ratios: TTA_RATIOS, flip: true } : {}) });
 
     const labels = ds.labels;
     if (labels.numClasses !== ckpt.meta.classes.length) {

@@ -34,6 +34,7 @@ interface PredictOptions {
   background?: string;
   threads?: number;
   tta: boolean;
+  crf: boolean;
 }
 
 function positiveInt(v: string | undefined, flag: string): number | undefined {
@@ -46,7 +47,7 @@ function positiveInt(v: string | undefined, flag: string): number | undefined {
 function parsePredictArgs(args: string[]): PredictOptions {
   const { positional, options: o } = parseArgs(args, {
     options: ['model', 'checkpoint', 'out', 'format', 'threads', 'background', 'blur-radius'],
-    flags: ['overlay', 'tta', 'blur', 'alpha'],
+    flags: ['overlay', 'tta', 'crf', 'blur', 'alpha'],
   });
   if (positional.length !== 1) throw new UsageError(`expected one image, folder or video, got ${positional.length ? positional.map((p) => `'${p}'`).join(' ') : 'none'}`);
   if (o.model !== undefined && o.checkpoint !== undefined) throw new UsageError('--model and --checkpoint exclude each other: name a shipped model or a checkpoint file');
@@ -68,6 +69,7 @@ function parsePredictArgs(args: string[]): PredictOptions {
     background,
     threads: positiveInt(o.threads as string | undefined, '--threads'),
     tta: o.tta === true,
+    crf: o.crf === true,
   };
 }
 
@@ -202,7 +204,7 @@ export const predictCommand: Command = {
   name: 'predict',
   summary: 'segment an image, a folder of images or a video (label PNGs, colour maps, overlays, person background blur/replace)',
   usage: `Usage: segkit predict <image|folder|video> [--model NAME | --checkpoint FILE] [--out DIR]
-                      [--overlay] [--format png|json] [--threads N] [--tta]
+                      [--overlay] [--format png|json] [--threads N] [--tta] [--crf]
                       [--alpha] [--blur [--blur-radius N]] [--background IMG|#rrggbb]
 
   input         an image (.jpg .jpeg .png .webp), a folder (its images, not subfolders) or a
@@ -218,6 +220,7 @@ export const predictCommand: Command = {
   --threads     onnxruntime threads (default: all cores)
   --tta         test-time augmentation: scales ${TTA_RATIOS.join(', ')}, each also flipped,
                 probabilities averaged (about ${TTA_RATIOS.length * 2}× slower)
+  --crf         post-process the logits with the mean-field CRF (FastSeg's crfseg layer)
 
 Person models (binary, or with a 'person' class):
   --alpha       alpha/<stem>.png: the person matte, 0..255 from the person probability
@@ -245,7 +248,7 @@ A file that cannot be read is reported and skipped; the exit code is 1 if any fa
         videoEffect(o);
         reader = await VideoReader.open(inputs.video);
       }
-      segmenter = await createSegmenter(o.model, { threads: o.threads, probabilities: effectsAsked, ...(o.tta ? { ratios: TTA_RATIOS, flip: true } : {}) });
+      segmenter = await createSegmenter(o.model, { threads: o.threads, probabilities: effectsAsked, crf: o.crf, ...(o.tta ? { ratios: TTA_RATIOS, flip: true } : {}) });
       const plane = personPlane(segmenter.model.numClasses, segmenter.classes);
       if (effectsAsked && plane === undefined) {
         throw new UsageError(`--alpha, --blur and --background need a person model (binary, or with a 'person' class); ${o.model} predicts ${segmenter.classes.join(', ')}`);

@@ -7,7 +7,8 @@
 import type { TrainConfig } from '../config.js';
 import { CAMVID_ENET_WEIGHTS, CITYSCAPES_ENET_WEIGHTS, camvidData, cityscapesData, loop } from './common.js';
 
-const warmPoly = { type: 'poly', power: 0.9, minLr: 0, warmupIters: 500, warmupStartFactor: 1 / 3 } as const;
+/** Warm-up from lr/3 then poly 0.9; the 500 warm-up iterations belong to 150-epoch runs, short runs warm up for a tenth of their length. */
+const warmPoly = (iters: number) => ({ type: 'poly', power: 0.9, minLr: 0, warmupIters: Math.min(500, Math.round(iters / 10)), warmupStartFactor: 1 / 3 }) as const;
 
 const camvid = (encoder: string, iters: number, crop: [number, number], valScale?: [number, number]): TrainConfig => {
   const data = camvidData(crop, 8, [0.75, 2.0]);
@@ -24,7 +25,7 @@ const camvid = (encoder: string, iters: number, crop: [number, number], valScale
     data,
     loss: { type: 'ce', classWeights: CAMVID_ENET_WEIGHTS },
     optimizer: { type: 'adam', lr: 3e-4, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 2e-4 },
-    schedule: { ...warmPoly },
+    schedule: warmPoly(iters),
     train: loop({ iters }, iters >= 2000 ? 1000 : 100),
   };
 };
@@ -36,7 +37,7 @@ const cityscapes: TrainConfig = {
   data: cityscapesData([512, 1024], 8),
   loss: { type: 'ce', classWeights: CITYSCAPES_ENET_WEIGHTS },
   optimizer: { type: 'sgd', lr: 4e-3, momentum: 0.9, weightDecay: 1e-4 },
-  schedule: { ...warmPoly },
+  schedule: warmPoly(160000),
   train: loop({ iters: 160000 }, 4000),
 };
 

@@ -1,0 +1,107 @@
+// Segmenter: grey and RGBA inputs are the RGB image they stand for; the CRF option equals the
+// mean-field CRF applied to the model's logits, then upsampled; a fixed input size comes from the
+// training config; bad images and use after dispose are clear errors.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { nodeCodec } from '../../src/data/image-node.js';
+import type { DecodedImage } from '../../src/data/image.js';
+import { HostTensor } from '../../src/engine/host-tensor.js';
+import { nodeRuntime } from '../../src/engine/runtime/node.js';
+import type { Tensor } from '../../src/engine/tensor.js';
+import { resizeBilinearNCHW } from '../../src/inference/nchw.js';
+import { softmaxChannels } from '../../src/inference/scores.js';
+import { crfMeanField } from '../../src/losses/crf.js';
+import { createModel } from '../../src/models/index.js';
+import { compileModule } from '../../src/nn/compile.js';
+import { manualSeed } from '../../src/nn/init.js';
+import { Segmenter } from '../../src/segmenter/segmenter.js';
+import type { Checkpoint } from '../../src/train/checkpoint-format.js';
+import { runTraced } from '../engine/harness.js';
+import { textureImage } from '../data/helpers.js';
+
+const [W, H] = [40, 32];
+const options = { encoder: 'mit-b0', decoderHiddenSize: 32, numClasses: 3 };
+
+function checkpoint(config?: unknown): Checkpoint {
+  manualSeed(5);
+  const model = createModel('segformer', options);
+  return { meta: { format: 'segkit-checkpoint/1', iteration: 0, model: { name: 'segformer', options }, classes: ['a', 'b', 'c'], config }, model: model.stateDict(), optimizer: {} };
+}
+
+/** The model's raw logits on an RGB image, normalised here from the model's mean/std. */
+async function rawLogits(c: Checkpoint, img: DecodedImage): Promise<HostTensor> {
+  const model = createModel('segformer', options);
+  model.loadStateDict(c.model);
+  model.eval();
+  const { mean, std } = model.normalization;
+  const x = new Float32Array(3 * W * H);
+  for (let ch = 0; ch < 3; ch++) for (let p = 0; p < W * H; p++) x[ch * W * H + p] = (img.data[p * 3 + ch]! / 255 - mean[ch]!) / std[ch]!;
+  const f = compileModule(model, { runtime: nodeRuntime, threads: 1 });
+  try {
+    return (await f.run(new HostTensor(x, [1, 3, H, W]))) as HostTensor;
+  } finally {
+    await f.dispose();
+  }
+}
+
+describe('Segmenter', () => {
+  const rgb: DecodedImage = { data: textureImage(W, H, 3), width: W, height: H, channels: 3 };
+  const c = checkpoint();
+  let plain: Segmenter;
+  before(() => {
+    plain = Segmenter.fromCheckpoint(c, nodeCodec, nodeRuntime, { threads: 1, probabilities: true });
+  });
+  after(async () => plain.dispose());
+
+  test('a grey image is its RGB expansion; RGBA drops alpha', async () => {
+    const grey = Uint8Array.from({ length: W * H }, (_, p) => rgb.data[p * 3]!);
+    const greyRgb = Uint8Array.from({ length: W * H * 3 }, (_, i) => grey[Math.floor(i / 3)]!);
+    const a = await plain.segment({ data: grey, width: W, height: H, channels: 1 });
+    const b = await plain.segment({ data: greyRgb, width: W, height: H, channels: 3 });
+    assert.deepEqual(a.labels, b.labels);
+    const rgba = Uint8Array.from({ length: W * H * 4 }, (_, i) => (i % 4 === 3 ? 17 : rgb.data[Math.floor(i / 4) * 3 + (i % 4)]!));
+    const d = await plain.segment({ data: rgba, width: W, height: H, channels: 4 });
+    const e = await plain.segment(rgb);
+    assert.deepEqual(d.labels, e.labels);
+    assert.deepEqual([e.width, e.height, e.labels.length, e.probabilities!.length], [W, H, W * H, 3 * W * H]);
+  });
+
+  test('crf: the mean-field CRF on the logits, then upsampled (default whole mode, input multiple 1)', async () => {
+    const logits = await rawLogits(c, rgb);
+    const crfLogits = (await runTraced((z: Tensor) => crfMeanField(z), [{ data: Float64Array.from(logits.f32), shape: logits.shape }])) as HostTensor;
+    const want = softmaxChannels(resizeBilinearNCHW(crfLogits, H, W)).f32;
+    const s = Segmenter.fromCheckpoint(c, nodeCodec, nodeRuntime, { threads: 1, probabilities: true, crf: true });
+    try {
+      const got = (await s.segment(rgb)).probabilities!;
+      let worst = 0;
+      for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
+      assert.ok(worst < 1e-5, `probabilities differ by ${worst}`);
+      const base = (await plain.segment(rgb)).probabilities!;
+      assert.ok(base.some((v, i) => Math.abs(v - got[i]!) > 1e-3), 'the CRF changed nothing');
+    } finally {
+      await s.dispose();
+    }
+  });
+
+  test("a fixed validation Resize in the checkpoint's config sets the input size", async () => {
+    const config = { data: { valPipeline: [{ type: 'Resize', scale: [32, 32], keepRatio: false }, { type: 'Normalize' }] } };
+    const s = Segmenter.fromCheckpoint(checkpoint(config), nodeCodec, nodeRuntime, { threads: 1, probabilities: true });
+    const t = Segmenter.fromCheckpoint(c, nodeCodec, nodeRuntime, { threads: 1, probabilities: true, inputSize: [32, 32] });
+    const u = Segmenter.fromCheckpoint(c, nodeCodec, nodeRuntime, { threads: 1, probabilities: true });
+    try {
+      const [a, b, d] = [await s.segment(rgb), await t.segment(rgb), await u.segment(rgb)];
+      assert.deepEqual(a.probabilities, b.probabilities);
+      assert.notDeepEqual(a.probabilities, d.probabilities);
+    } finally {
+      await Promise.all([s.dispose(), t.dispose(), u.dispose()]);
+    }
+  });
+
+  test('bad images and use after dispose are clear errors', async () => {
+    await assert.rejects(plain.segment({ data: new Uint8Array(5), width: W, height: H, channels: 3 }), /expected 40×32 pixels with 1, 3 or 4 channels \(3840 values\), got 5 values/);
+    await assert.rejects(plain.segment({ data: new Uint8Array(0), width: 0, height: 0, channels: 3 }), /image is 0×0; expected a non-empty image/);
+    const s = Segmenter.fromCheckpoint(c, nodeCodec, nodeRuntime, { threads: 1 });
+    await s.dispose();
+    await assert.rejects(s.segment(rgb), /has been disposed/);
+  });
+});
