@@ -195,7 +195,9 @@ export function checkTrainConfig(cfg: unknown, source = 'config'): TrainConfig {
   const problems = validate(cfg, TRAIN_CONFIG_SCHEMA);
   const c = cfg as TrainConfig;
   if (!problems.length) {
-    if ((c.train.iters === undefined) === (c.train.epochs === undefined)) problems.push('train: give exactly one of iters and epochs');
+    if ((c.train.iters == null) === (c.train.epochs == null)) {
+      problems.push(`train: give exactly one of iters and epochs (got ${c.train.iters == null ? 'neither' : 'both'}; with --set, clear the other one, e.g. --set train.epochs=null)`);
+    }
     if (c.data.valSplit !== undefined && c.data.valSplit !== null && typeof c.data.valSplit !== 'string') problems.push(`data.valSplit: expected a split name or null, got ${JSON.stringify(c.data.valSplit)}`);
     if (c.eval?.mode === 'slide' && !(c.eval.crop && c.eval.stride)) problems.push("eval: mode 'slide' needs crop and stride");
   }

@@ -33,7 +33,8 @@ function distance(a: string, b: string): number {
 /** Returns every problem of `value` against `schema` (empty when valid). */
 export function validate(value: unknown, schema: Schema, path = ''): string[] {
   const at = path || '(config)';
-  if (value === undefined) return schema.optional ? [] : [`${at}: required${schema.doc ? ` (${schema.doc})` : ''}`];
+  // null stands for "not given" in an optional field, so `--set train.epochs=null` removes a value.
+  if (value === undefined || (value === null && schema.optional && schema.type !== 'any')) return schema.optional ? [] : [`${at}: required${schema.doc ? ` (${schema.doc})` : ''}`];
   switch (schema.type) {
     case 'any':
       return [];

@@ -94,10 +94,12 @@ describe('schema errors', () => {
     assert.ok(p.some((x) => x.startsWith('schedule: required')), p.join('\n'));
   });
 
-  test('exactly one of iters and epochs', () => {
+  test('exactly one of iters and epochs; null clears an optional value', () => {
     const c = good();
     c.train.epochs = 3;
-    assert.deepEqual(problems(c), ['train: give exactly one of iters and epochs']);
+    assert.deepEqual(problems(c), ['train: give exactly one of iters and epochs (got both; with --set, clear the other one, e.g. --set train.epochs=null)']);
+    const d = loadTrainConfig('serseg-former_mit-b0-upsample_b10-30e_eg1800-224x224', BUILTIN_CONFIGS, ['train.epochs=null', 'train.iters=30']);
+    assert.deepEqual([d.train.iters, d.train.epochs], [30, null]);
   });
 });
 
