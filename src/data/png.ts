@@ -49,6 +49,7 @@ export async function decodePngIndices(bytes: Uint8Array, inflate: Inflate): Pro
     const end = start + len;
     if (end + 4 > bytes.length) throw new PngFormatError(`truncated PNG: chunk ${type} needs ${len} bytes, file ends first`);
     if (type === 'IHDR') {
+      if (len < 13) throw new PngFormatError(`IHDR chunk is ${len} bytes; expected 13`);
       width = readU32(bytes, start);
       height = readU32(bytes, start + 4);
       bitDepth = bytes[start + 8]!;
@@ -66,6 +67,11 @@ export async function decodePngIndices(bytes: Uint8Array, inflate: Inflate): Pro
     pos = end + 4; // skip CRC
   }
   if (colorType < 0) throw new PngFormatError('PNG without IHDR chunk');
+  // Checked before anything is sized from the header: with bit depth 0 the data-size check below
+  // would pass for any width, and width × height would be allocated unchecked.
+  if (!(colorType === 0 ? [1, 2, 4, 8, 16] : [1, 2, 4, 8]).includes(bitDepth)) {
+    throw new PngFormatError(`invalid PNG bit depth ${bitDepth} for colour type ${colorType} (${colorType === 0 ? 'grey: 1, 2, 4, 8 or 16' : 'palette: 1, 2, 4 or 8'})`);
+  }
   if (!sawEnd) throw new PngFormatError('truncated PNG: no IEND chunk');
   if (idatLen === 0) throw new PngFormatError('PNG without image data (no IDAT chunk)');
   const z = new Uint8Array(idatLen);
@@ -99,7 +105,7 @@ export async function decodePngIndices(bytes: Uint8Array, inflate: Inflate): Pro
   const out = new Uint8Array(n);
   if (bitDepth === 8) {
     for (let y = 0; y < height; y++) out.set(raw.subarray(y * (stride + 1) + 1, y * (stride + 1) + 1 + width), y * width);
-  } else if (bitDepth === 1 || bitDepth === 2 || bitDepth === 4) {
+  } else {
     const perByte = 8 / bitDepth;
     const mask = (1 << bitDepth) - 1;
     for (let y = 0; y < height; y++) {
@@ -110,8 +116,6 @@ export async function decodePngIndices(bytes: Uint8Array, inflate: Inflate): Pro
         out[y * width + x] = (byte >> shift) & mask;
       }
     }
-  } else {
-    throw new PngFormatError(`invalid PNG bit depth ${bitDepth} for colour type ${colorType}`);
   }
   return { data: out, width, height, bitDepth, colorType: colorType as 0 | 3 };
 }

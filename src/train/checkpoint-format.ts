@@ -45,12 +45,16 @@ export function serializeCheckpoint(c: Checkpoint): Uint8Array {
 export function checkpointFromSafetensors(f: SafetensorsFile): Checkpoint {
   const rawMeta = f.metadata[META_KEY];
   if (rawMeta === undefined) throw new Error(`${f.source}: not a segkit checkpoint (no '${META_KEY}' metadata); for foreign weights use loadStateDict or 'segkit convert'`);
-  let meta: CheckpointMeta;
+  let parsed: unknown;
   try {
-    meta = JSON.parse(rawMeta) as CheckpointMeta;
+    parsed = JSON.parse(rawMeta);
   } catch (e) {
     throw new Error(`${f.source}: corrupt checkpoint metadata: ${(e as Error).message}`);
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new Error(`${f.source}: checkpoint metadata is ${JSON.stringify(parsed)}; expected a JSON object (segkit-checkpoint/1)`);
+  }
+  const meta = parsed as CheckpointMeta;
   if (meta.format !== 'segkit-checkpoint/1' || !Number.isInteger(meta.iteration) || typeof meta.model?.name !== 'string' || !Array.isArray(meta.classes)) {
     throw new Error(`${f.source}: checkpoint metadata is not segkit-checkpoint/1 (format ${JSON.stringify(meta.format)})`);
   }
