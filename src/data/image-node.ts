@@ -37,10 +37,15 @@ async function bytesOf(src: ImageSource): Promise<Uint8Array> {
   return typeof src === 'string' ? readBytes(src) : asBytes(src);
 }
 
+/** libvips repeats its warnings once per decode attempt; keep each line once, on one line. */
+function vipsMessage(e: unknown): string {
+  return [...new Set(String((e as Error).message).split('\n').map((l) => l.trim()).filter(Boolean))].join('; ');
+}
+
 function corrupt(name: string, bytes: Uint8Array, e: unknown): DataError {
   const fmt = sniffFormat(bytes);
   const what = fmt
-    ? `cannot decode ${fmt.toUpperCase()} ${name} (${bytes.length} bytes; truncated or corrupt?): ${(e as Error).message}`
+    ? `cannot decode ${fmt.toUpperCase()} ${name} (${bytes.length} bytes; truncated or corrupt?): ${vipsMessage(e)}`
     : `cannot decode ${name}: not a PNG, JPEG or WebP file (${bytes.length} bytes, starts with ${hexHead(bytes)})`;
   return new DataError(what, 'corrupt', name);
 }
@@ -49,18 +54,47 @@ function hexHead(b: Uint8Array): string {
   return Array.from(b.subarray(0, 8), (v) => v.toString(16).padStart(2, '0')).join(' ') || '(empty)';
 }
 
-/** Decodes JPEG/PNG/WebP to RGB uint8 HWC. Errors name the file. */
-export async function decodeImage(src: ImageSource, opts: DecodeOptions = {}): Promise<DecodedImage> {
+/**
+ * Default {@link NodeDecodeOptions.maxPixels}: 100 megapixels (a 12000×8333 photo), 300 MB as RGB —
+ * far above any segmentation input, low enough that a hostile or mistaken file cannot exhaust memory.
+ */
+export const DEFAULT_MAX_PIXELS = 100_000_000;
+
+/** Node decoding options: {@link DecodeOptions} plus a pixel limit. */
+export interface NodeDecodeOptions extends DecodeOptions {
+  /**
+   * Refuse images with more pixels (width × height) than this, before decoding them (sharp's
+   * `limitInputPixels`). Default {@link DEFAULT_MAX_PIXELS}.
+   */
+  maxPixels?: number;
+}
+
+/** The error for an image over the pixel limit: its name, size and the limit (read from its header). */
+async function tooLarge(name: string, bytes: Uint8Array, limit: number): Promise<DataError> {
+  const { width, height } = await sharp(bytes).metadata();
+  return new DataError(
+    `image ${name} is ${width}×${height} (${((width! * height!) / 1e6).toFixed(1)} megapixels), over the decode limit of ${limit} pixels; ` +
+      'downscale it, or raise the limit with the maxPixels option',
+    'format',
+    name,
+  );
+}
+
+/** Decodes JPEG/PNG/WebP to RGB uint8 HWC (grey expanded, alpha dropped). Errors name the file. */
+export async function decodeImage(src: ImageSource, opts: NodeDecodeOptions = {}): Promise<DecodedImage> {
   const name = sourceName(src, opts);
+  const limit = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
+  if (!(Number.isInteger(limit) && limit >= 1)) throw new RangeError(`decodeImage: maxPixels must be a positive integer, got ${limit}`);
   const bytes = await bytesOf(src);
   try {
-    let pipe = sharp(bytes, { failOn: 'warning' });
+    let pipe = sharp(bytes, { failOn: 'warning', limitInputPixels: limit });
     if (opts.autoOrient) pipe = pipe.rotate();
     const { data, info } = await pipe.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     const out: DecodedImage = { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: info.channels };
     if (out.channels !== 3) throw new Error(`decoded to ${out.channels} channels, expected 3`);
     return out;
   } catch (e) {
+    if (/pixel limit/i.test(String((e as Error).message))) throw await tooLarge(name, bytes, limit);
     throw corrupt(name, bytes, e);
   }
 }

@@ -121,7 +121,11 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
         mismatched.push(`${k}: checkpoint ${fmt(v.shape)} ${v.dtype}, model ${fmt(p.shape)} ${p.value.dtype}`);
       }
     }
-    if (mismatched.length) throw new Error(`loadStateDict: ${mismatched.length} shape/dtype mismatches:\n  ${mismatched.join('\n  ')}`);
+    // Listed like the missing/unexpected keys below: the first 30 (another architecture mismatches hundreds).
+    if (mismatched.length) {
+      const more = mismatched.length > 30 ? `\n  … and ${mismatched.length - 30} more` : '';
+      throw new Error(`loadStateDict: ${mismatched.length} shape/dtype mismatches:\n  ${mismatched.slice(0, 30).join('\n  ')}${more}`);
+    }
     if (strict && (missing.length || unexpected.length)) {
       const list = (name: string, keys: string[]) => (keys.length ? `\n  ${name} (${keys.length}): ${keys.slice(0, 30).join(', ')}${keys.length > 30 ? ', …' : ''}` : '');
       throw new Error(`loadStateDict: keys do not match the model (pass { strict: false } to load what matches)${list('missing', missing)}${list('unexpected', unexpected)}`);

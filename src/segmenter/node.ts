@@ -40,6 +40,6 @@ export function resolveModelFile(nameOrPath: string): string {
 
 /** Loads a shipped model or a checkpoint and compiles it for inference on onnxruntime-node. */
 export async function createSegmenter(nameOrPath: string, o: SegmenterOptions = {}): Promise<Segmenter> {
-  const c = await loadCheckpoint(resolveModelFile(nameOrPath));
-  return Segmenter.fromCheckpoint(c, nodeCodec, nodeRuntime, o);
+  const file = resolveModelFile(nameOrPath);
+  return Segmenter.fromCheckpoint(await loadCheckpoint(file), nodeCodec, nodeRuntime, o, file);
 }

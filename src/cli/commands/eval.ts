@@ -93,7 +93,7 @@ export const evalCommand: Command = {
       mode = { mode: 'slide', crop: [crop[0], crop[1]], stride: [stride[0], stride[1]] };
     } else throw new UsageError(`--mode must be 'whole' or 'slide', got '${modeName}'`);
     const threads = options.threads === undefined ? undefined : Number(options.threads);
-    const segmenter = Segmenter.fromCheckpoint(ckpt, nodeCodec, nodeRuntime, { mode, threads, crf: options.crf === true, ...(options.tta ? { ratios: TTA_RATIOS, flip: true } : {}) });
+    const segmenter = Segmenter.fromCheckpoint(ckpt, nodeCodec, nodeRuntime, { mode, threads, crf: options.crf === true, ...(options.tta ? { ratios: TTA_RATIOS, flip: true } : {}) }, ckptPath);
 
     const labels = ds.labels;
     if (labels.numClasses !== ckpt.meta.classes.length) {

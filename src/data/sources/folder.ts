@@ -87,6 +87,12 @@ export function createFolder(opts: FolderOptions): ListDataset {
     throw new DataError(`folder: no split file for split '${split}' (tried ${tried.join(', ')}); write one (a stem per line) or use split 'all'`, 'layout', tried[0]);
   }
 
+  // An empty dataset would only fail later, as a loader or a metric dividing by zero samples.
+  if (entries.length === 0) {
+    const where = splitFile ? `split file ${splitFile} lists no samples (only blank or '#' lines)` : `${imageDir} holds no .jpg, .png or .webp images`;
+    throw new DataError(`folder: split '${split}' is empty: ${where}; a dataset needs at least one image/mask pair`, 'layout', splitFile ?? imageDir);
+  }
+
   const names = classNames(root, opts);
   const palette = opts.palette ?? generatePalette(names.length);
   if (palette.length < names.length) throw new Error(`folder: palette has ${palette.length} colours for ${names.length} classes`);

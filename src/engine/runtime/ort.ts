@@ -71,14 +71,22 @@ export function createOrtRuntime(name: string, ort: OrtModule, defaultThreads: n
   return {
     name,
     async createSession(model: Uint8Array, o: SessionOptions = {}): Promise<Session> {
-      const session = await ort.InferenceSession.create(model, {
-        executionProviders: o.executionProviders ?? defaultProviders,
-        intraOpNumThreads: o.threads ?? defaultThreads,
-        interOpNumThreads: 1,
-        graphOptimizationLevel: o.optimization ?? 'all',
-        executionMode: 'sequential',
-        extra: { session: { intra_op: { allow_spinning: (o.spin ?? defaultSpin()) ? '1' : '0' } } },
-      });
+      let session: OrtSession;
+      try {
+        session = await ort.InferenceSession.create(model, {
+          executionProviders: o.executionProviders ?? defaultProviders,
+          intraOpNumThreads: o.threads ?? defaultThreads,
+          interOpNumThreads: 1,
+          graphOptimizationLevel: o.optimization ?? 'all',
+          executionMode: 'sequential',
+          extra: { session: { intra_op: { allow_spinning: (o.spin ?? defaultSpin()) ? '1' : '0' } } },
+        });
+      } catch (e) {
+        // onnxruntime's own words ("protobuf parsing failed", "Model data pointer is null") do not
+        // say that the bytes handed in were the problem; say so, with what they look like.
+        const head = Array.from(model.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ') || '(empty)';
+        throw new Error(`${name}: cannot create a session from ${model.length} bytes of model (starts with ${head}); expected a serialized ONNX ModelProto: ${(e as Error).message}`, { cause: e });
+      }
       return new OrtSessionWrapper(ort, session);
     },
   };
