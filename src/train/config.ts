@@ -78,6 +78,11 @@ export interface TrainLoopConfig {
   seed?: number;
   /** onnxruntime intra-op threads (default: all cores). */
   threads?: number;
+  /**
+   * A NaN or infinite loss: 'stop' (default) ends the run with an error naming the iteration, the
+   * last checkpoint intact; 'skip' undoes that step's update and goes on (10 in a row stop the run).
+   */
+  nonFiniteLoss?: 'stop' | 'skip';
 }
 
 export interface EvalConfig {
@@ -169,6 +174,7 @@ export const TRAIN_CONFIG_SCHEMA: Schema = {
         logInterval: int('log every N iterations', { min: 1, optional: true }),
         seed: int('seed of data order, augmentation and dropout', { min: 0, optional: true }),
         threads: int('onnxruntime threads', { min: 1, optional: true }),
+        nonFiniteLoss: opt(str('on a NaN/Inf loss', { choices: ['stop', 'skip'] })),
       },
     },
     eval: {

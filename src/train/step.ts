@@ -88,6 +88,8 @@ export class TrainStep<M extends AnyModule> {
   /** Optimizer state, one flat buffer per group and slot (see GroupState). */
   private readonly groupStates: GroupState[];
   private readonly rng: Rng;
+  /** What the last step swapped (parameter or null for optimizer state), for revertLastStep. */
+  private swapped: [PingPong, Parameter | null][] = [];
 
   constructor(
     readonly model: M,
@@ -237,19 +239,41 @@ export class TrainStep<M extends AnyModule> {
     const outNames = new Set(c.session.outputNames);
     for (const k of Object.keys(pre)) if (!outNames.has(k)) delete pre[k];
     const out = await c.session.run(feeds, pre);
-    // Swap what was written; keep parameters' values pointing at their current buffers.
+    // Swap what was written; keep parameters' values pointing at their current buffers. The
+    // previous values stay in the twins until the next step, so revertLastStep() can swap back.
+    this.swapped = [];
     for (const [name, p] of [...this.params, ...this.buffers]) {
       if (!outNames.has(`new.${name}`)) continue;
       const pp = this.values.get(p)!;
       pp.swap();
       p.set(pp.current);
+      this.swapped.push([pp, p]);
     }
     this.groupStates.forEach((gs, i) => {
-      for (const [s, pp] of Object.entries(gs.slots)) if (outNames.has(`newstate.group${i}.${s}`)) pp.swap();
+      for (const [s, pp] of Object.entries(gs.slots)) {
+        if (!outNames.has(`newstate.group${i}.${s}`)) continue;
+        pp.swap();
+        this.swapped.push([pp, null]);
+      }
     });
     this.iteration++;
     const outputs = Object.fromEntries(c.extraNames.map((k) => [k, out[`extra.${k}`]!]));
     return { loss: out.loss!.f32[0]!, lr, outputs };
+  }
+
+  /**
+   * Undoes the last step's update of parameters, buffers and optimizer state (their previous values
+   * are still in the twin buffers): how a trainer skips a batch whose loss was not finite. The
+   * iteration count is kept, so the schedule and the data order go on as if the batch was used.
+   * Only the last step can be reverted, once.
+   */
+  revertLastStep(): void {
+    if (this.swapped.length === 0) throw new Error('TrainStep.revertLastStep: no step to revert (none taken since the last revert)');
+    for (const [pp, p] of this.swapped) {
+      pp.swap();
+      p?.set(pp.current);
+    }
+    this.swapped = [];
   }
 
   /**

@@ -67,6 +67,9 @@ export interface TrainResult {
 /** Thrown when the loss becomes NaN or infinite: training stops, the last checkpoint is intact. */
 export class NonFiniteLossError extends Error {}
 
+/** With `nonFiniteLoss: 'skip'`, this many skipped batches in a row mean the run has diverged: stop. */
+const MAX_SKIPS_IN_A_ROW = 10;
+
 const ts = () => new Date().toISOString().replace('T', ' ').slice(0, 19);
 const fmtLr = (v: number) => v.toExponential(3);
 
@@ -117,6 +120,17 @@ export class Trainer {
   }
 
   private async checkpoint(iteration: number): Promise<string> {
+    // A finite loss can still come with an update that overflows: never let such weights replace
+    // the last good checkpoint.
+    for (const [k, p] of this.model.namedParameters()) {
+      const bad = p.value.f32.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) {
+        throw new NonFiniteLossError(
+          `weights became non-finite at iteration ${iteration} ('${k}' holds ${p.value.f32[bad]}); not saved. ` +
+            `The last checkpoint (${this.lastCheckpoint ?? 'none'}) is intact: lower the learning rate or add clipGradNorm, then --resume`,
+        );
+      }
+    }
     const name = `iter_${iteration}.safetensors`;
     const path = join(this.dir, name);
     await saveCheckpoint(path, { meta: this.meta(iteration), model: this.model.stateDict(), optimizer: this.step.optimizerState() });
@@ -225,6 +239,7 @@ export class Trainer {
     let interrupted = false;
     let lossSum = 0;
     let lossN = 0;
+    let skippedInARow = 0;
     let tLog = performance.now();
     try {
       outer: while (it < this.maxIters) {
@@ -235,15 +250,23 @@ export class Trainer {
           const r = await this.step.step(x, y);
           it++;
           if (!Number.isFinite(r.loss)) {
-            throw new NonFiniteLossError(
-              `loss is ${r.loss} at iteration ${it} (lr ${fmtLr(r.lr)}, images ${b.ids.join(', ')}); training stopped. ` +
-                `The last checkpoint (${this.lastCheckpoint ?? 'none'}) is intact: lower the learning rate or add clipGradNorm, then --resume`,
-            );
+            const where = `loss is ${r.loss} at iteration ${it} (lr ${fmtLr(r.lr)}, images ${b.ids.join(', ')})`;
+            if (cfg.train.nonFiniteLoss !== 'skip' || skippedInARow >= MAX_SKIPS_IN_A_ROW) {
+              throw new NonFiniteLossError(
+                `${where}${skippedInARow ? ` after ${skippedInARow} skipped batches in a row` : ''}; training stopped. ` +
+                  `The last checkpoint (${this.lastCheckpoint ?? 'none'}) is intact: lower the learning rate or add clipGradNorm, then --resume`,
+              );
+            }
+            this.step.revertLastStep();
+            skippedInARow++;
+            await this.log(`${where}: batch skipped, its update undone (${skippedInARow} in a row)`);
+          } else {
+            skippedInARow = 0;
+            lossSum += r.loss;
+            lossN++;
+            this.reporter.step?.(it, this.maxIters, { loss: r.loss.toFixed(4), lr: fmtLr(r.lr), epoch });
           }
-          lossSum += r.loss;
-          lossN++;
-          this.reporter.step?.(it, this.maxIters, { loss: r.loss.toFixed(4), lr: fmtLr(r.lr), epoch });
-          if (it % logEvery === 0 || it === this.maxIters) {
+          if ((it % logEvery === 0 || it === this.maxIters) && lossN > 0) {
             const now = performance.now();
             const rec: ScalarRecord = { iter: it, loss: lossSum / lossN, lr: r.lr, time: (now - tLog) / 1000 / lossN };
             await this.record(rec);

@@ -221,6 +221,25 @@ describe('evalStep and resuming', () => {
     await ts.dispose();
   });
 
+  it('revertLastStep restores weights, BatchNorm statistics and optimizer state exactly (a skipped batch)', async () => {
+    const [x, y] = syntheticBatch();
+    manualSeed(9);
+    const net = new SmallNet();
+    const ts = compileTrainStep(net, crossEntropy, { runtime: nodeRuntime, optimizer: sgd({ momentum: 0.9 }), schedule: constantLr(0.05) });
+    const copy = (sd: Record<string, HostTensor>) => Object.fromEntries(Object.entries(sd).map(([k, v]) => [k, Array.from(v.data as ArrayLike<number | bigint>, Number)]));
+    await ts.step(x, y);
+    const weights = copy(net.stateDict());
+    const state = copy(ts.optimizerState());
+    const second = (await ts.step(x, y)).loss;
+    assert.notDeepEqual(copy(net.stateDict()), weights, 'the step changed the weights');
+    ts.revertLastStep();
+    assert.deepEqual(copy(net.stateDict()), weights);
+    assert.deepEqual(copy(ts.optimizerState()), state);
+    assert.throws(() => ts.revertLastStep(), /no step to revert/);
+    assert.equal((await ts.step(x, y)).loss, second, 'the reverted state computes the same loss again');
+    await ts.dispose();
+  });
+
   it('loadOptimizerState + iteration continue a run exactly as if it had not stopped', async () => {
     const [x, y] = syntheticBatch();
     const make = () => {

@@ -134,6 +134,16 @@ describe('segkit train', () => {
     assert.ok(start < 0.7 * scratch, `first loss ${start} from trained weights, ${scratch} from scratch`);
   });
 
+  test('a diverging run stops naming the iteration; the last checkpoint holds finite weights', async () => {
+    const dir = join(tmp.dir, 'diverged');
+    const r = train(cfgPath, dir, '--set', 'optimizer={"type":"sgd","lr":1e12}', '--set', 'schedule={"type":"constant"}', '--set', 'train.checkpointInterval=1');
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /(loss is (NaN|-?Infinity)|weights became non-finite) at iteration \d+/);
+    assert.match(r.stderr, /The last checkpoint \(.*iter_\d+\.safetensors\) is intact/);
+    const c = await loadCheckpoint(join(dir, readFileSync(join(dir, 'last_checkpoint'), 'utf8').trim()));
+    for (const [k, t] of Object.entries(c.model)) if (t.dtype === 'float32') assert.ok(t.f32.every(Number.isFinite), `${k} is not finite in the last checkpoint`);
+  });
+
   test('--resume without a checkpoint and a bad config are clear errors', () => {
     const r = train(cfgPath, join(tmp.dir, 'empty'), '--resume');
     assert.equal(r.status, 1);
