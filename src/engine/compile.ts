@@ -74,6 +74,7 @@ export interface CompileOptions extends TraceOptions, SessionOptions {
  */
 export class CompiledFunction {
   private readonly cache = new Map<string, Promise<Entry>>();
+  private disposed = false;
 
   constructor(
     private readonly fn: (...xs: Tensor[]) => TraceResult,
@@ -119,6 +120,8 @@ export class CompiledFunction {
 
   /** Runs on concrete inputs; returns results shaped as the traced function returned its tensors. */
   async run(...inputs: HostTensor[]): Promise<any> {
+    // Checked before any session is built: a run after dispose() must not create one nobody releases.
+    if (this.disposed) throw new Error('CompiledFunction.run: this function has been disposed');
     const e = await this.entry(inputs);
     const g = e.traced.graph;
     const feeds: Record<string, HostTensor> = {};
@@ -144,6 +147,7 @@ export class CompiledFunction {
   }
 
   async dispose(): Promise<void> {
+    this.disposed = true;
     const entries = [...this.cache.values()];
     this.cache.clear();
     for (const p of entries) await (await p.catch(() => null))?.session.release();

@@ -136,6 +136,8 @@ export class Segmenter {
   async segment(image: DecodedImage | ImageSource): Promise<Segmentation> {
     if (this.disposed) throw new Error('Segmenter.segment: this segmenter has been disposed');
     const img = typeof image === 'string' || image instanceof Uint8Array || image instanceof ArrayBuffer ? await this.codec.decodeImage(image) : image;
+    // dispose() may have run while the image was decoding.
+    if (this.disposed) throw new Error('Segmenter.segment: this segmenter has been disposed');
     const { width: w, height: h } = img;
     let x = this.toInput(img);
     if (this.inputSize) x = resizeBilinearNCHW(x, this.inputSize[0], this.inputSize[1]);

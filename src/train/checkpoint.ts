@@ -44,3 +44,29 @@ export async function pruneCheckpoints(workDir: string, keep: number, spare: rea
     .sort((a, b) => Number(b.m![1]) - Number(a.m![1]));
   for (const { f } of numbered.slice(keep)) if (!spare.includes(f)) await rm(join(workDir, f), { force: true });
 }
+
+/** Whether a process id is alive (signal 0 tests without signalling). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporary files of checkpoint writes that a killed process left behind
+ * (`.<name>.safetensors.<pid>.<random>.tmp`, see writeFileAtomic), when that process is gone.
+ * They are never read (resume follows `last_checkpoint`), but each can be as large as a checkpoint.
+ */
+export async function removeStaleTemporaries(workDir: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const f of await readdir(workDir).catch(() => [] as string[])) {
+    const m = /^\..+\.(\d+)\.[0-9a-f]+\.tmp$/.exec(f);
+    if (!m || alive(Number(m[1]))) continue;
+    await rm(join(workDir, f), { force: true });
+    removed.push(f);
+  }
+  return removed;
+}

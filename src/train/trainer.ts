@@ -24,7 +24,7 @@ import { writeFileAtomic } from '../io/atomic-file.js';
 import { formatMetricsTable, type SegmentationMetrics } from '../metrics/segmentation-metrics.js';
 import type { SegmentationModel } from '../models/segmentation-model.js';
 import { buildData, buildGroups, buildLoss, buildModel, buildOptimizer, buildSchedule, type RunData } from './build.js';
-import { latestCheckpoint, loadCheckpoint, markLatest, pruneCheckpoints, saveCheckpoint, type CheckpointMeta } from './checkpoint.js';
+import { latestCheckpoint, loadCheckpoint, markLatest, pruneCheckpoints, removeStaleTemporaries, saveCheckpoint, type CheckpointMeta } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 import { renderCurves, type ScalarRecord } from './curves.js';
 import { compileTrainStep, type TrainStep } from './step.js';
@@ -143,6 +143,7 @@ export class Trainer {
   private async setup(): Promise<number> {
     const { cfg, dir } = this;
     await mkdir(dir, { recursive: true });
+    const stale = await removeStaleTemporaries(dir);
     const seed = cfg.train.seed ?? 0;
     // Datasets first: the class count comes from the label set.
     const probe = await buildData(cfg, null, seed);
@@ -178,7 +179,7 @@ export class Trainer {
       const text = await readFile(join(dir, 'scalars.jsonl'), 'utf8').catch(() => '');
       this.scalars = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as ScalarRecord).filter((r) => r.iter <= start);
       await writeFileAtomic(join(dir, 'scalars.jsonl'), this.scalars.map((r) => `${JSON.stringify(r)}\n`).join(''));
-      await this.log(`resumed from ${latest} at iteration ${start}`);
+      await this.log(`resumed from ${latest} at iteration ${start}${stale.length ? `; removed ${stale.length} partial checkpoint write(s) of a killed run` : ''}`);
     } else {
       await rm(join(dir, 'scalars.jsonl'), { force: true });
       if (this.o.loadFrom) await this.loadWeights(this.o.loadFrom);

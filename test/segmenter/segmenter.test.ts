@@ -18,6 +18,7 @@ import { Segmenter } from '../../src/segmenter/segmenter.js';
 import type { Checkpoint } from '../../src/train/checkpoint-format.js';
 import { runTraced } from '../engine/harness.js';
 import { textureImage } from '../data/helpers.js';
+import { countingRuntime } from '../robustness/streaming.js';
 
 const [W, H] = [40, 32];
 const options = { encoder: 'mit-b0', decoderHiddenSize: 32, numClasses: 3 };
@@ -103,5 +104,15 @@ describe('Segmenter', () => {
     const s = Segmenter.fromCheckpoint(c, nodeCodec, nodeRuntime, { threads: 1 });
     await s.dispose();
     await assert.rejects(s.segment(rgb), /has been disposed/);
+  });
+
+  test('dispose() while an image decodes: segment rejects and no session is left open', async () => {
+    const counting = countingRuntime();
+    const slowCodec = { decodeImage: async () => (await new Promise((r) => setTimeout(r, 10)), rgb) };
+    const s = Segmenter.fromCheckpoint(c, slowCodec, counting, { threads: 1 });
+    const pending = s.segment(new Uint8Array(8));
+    await s.dispose();
+    await assert.rejects(pending, /has been disposed/);
+    assert.equal(counting.open(), 0);
   });
 });
