@@ -9,7 +9,7 @@ import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync 
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadCheckpoint } from '../src/train/checkpoint.js';
-import { REPO, tempDir, writeBandsDataset } from '../test/data/helpers.js';
+import { REPO, tempDir, tinyTrainConfig, writeBandsDataset } from '../test/data/helpers.js';
 import { Rng } from '../test/robustness/mutate.js';
 
 const SEGKIT = join(REPO, 'bin', 'segkit.js');
@@ -72,23 +72,8 @@ export interface KillResumeReport {
 }
 
 /** The tiny job of test/train/trainer.test.ts, with `iters` and the intervals set. */
-function jobConfig(root: string, iters: number, checkpointInterval: number, valInterval: number): object {
-  return {
-    name: 'kill_resume_segformer_synthetic',
-    model: { name: 'segformer', options: { encoder: 'mit-b0', decoderHiddenSize: 32 } },
-    data: {
-      dataset: 'folder',
-      root,
-      trainPipeline: [{ type: 'RandomFlip', prob: 0.5 }, { type: 'Normalize' }],
-      batchSize: 2,
-      workers: 0,
-    },
-    loss: { type: 'ce' },
-    optimizer: { type: 'adamw', lr: 1e-3, weightDecay: 0.01 },
-    schedule: { type: 'poly', power: 1, warmupIters: 3 },
-    train: { iters, valInterval, checkpointInterval, maxKeepCheckpoints: 2, logInterval: 1, seed: 3, threads: 1 },
-  };
-}
+const jobConfig = (root: string, iters: number, checkpointInterval: number, valInterval: number): object =>
+  tinyTrainConfig(root, { iters, valInterval, checkpointInterval }, 'kill_resume_segformer_synthetic');
 
 interface Exit {
   code: number | null;

@@ -124,3 +124,19 @@ export function pngGrey16(data: Uint16Array, w: number, h: number): Uint8Array {
   const sig = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   return Buffer.concat([sig, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(rows)), chunk('IEND', new Uint8Array(0))]);
 }
+
+/**
+ * The tiny training job the trainer, kill -9 and resume tests run on a writeBandsDataset folder: a
+ * SegFormer-B0 with a 32-wide head, batch 2, AdamW, one thread, a loss record every iteration.
+ */
+export function tinyTrainConfig(root: string, train: { iters: number; valInterval: number; checkpointInterval: number }, name = 'tiny_segformer_synthetic'): object {
+  return {
+    name,
+    model: { name: 'segformer', options: { encoder: 'mit-b0', decoderHiddenSize: 32 } },
+    data: { dataset: 'folder', root, trainPipeline: [{ type: 'RandomFlip', prob: 0.5 }, { type: 'Normalize' }], batchSize: 2, workers: 0 },
+    loss: { type: 'ce' },
+    optimizer: { type: 'adamw', lr: 1e-3, weightDecay: 0.01 },
+    schedule: { type: 'poly', power: 1, warmupIters: 3 },
+    train: { ...train, maxKeepCheckpoints: 2, logInterval: 1, seed: 3, threads: 1 },
+  };
+}

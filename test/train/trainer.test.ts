@@ -9,28 +9,12 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
-import { REPO, tempDir, writeBandsDataset } from '../data/helpers.js';
+import { REPO, tempDir, tinyTrainConfig, writeBandsDataset } from '../data/helpers.js';
 
 const SEGKIT = join(REPO, 'bin', 'segkit.js');
 const ITERS = 24;
 
-function config(root: string): object {
-  return {
-    name: 'tiny_segformer_synthetic',
-    model: { name: 'segformer', options: { encoder: 'mit-b0', decoderHiddenSize: 32 } },
-    data: {
-      dataset: 'folder',
-      root,
-      trainPipeline: [{ type: 'RandomFlip', prob: 0.5 }, { type: 'Normalize' }],
-      batchSize: 2,
-      workers: 0,
-    },
-    loss: { type: 'ce' },
-    optimizer: { type: 'adamw', lr: 1e-3, weightDecay: 0.01 },
-    schedule: { type: 'poly', power: 1, warmupIters: 3 },
-    train: { iters: ITERS, valInterval: 8, checkpointInterval: 3, maxKeepCheckpoints: 2, logInterval: 1, seed: 3, threads: 1 },
-  };
-}
+const config = (root: string) => tinyTrainConfig(root, { iters: ITERS, valInterval: 8, checkpointInterval: 3 });
 
 const readScalars = (dir: string) =>
   readFileSync(join(dir, 'scalars.jsonl'), 'utf8')
