@@ -8,4 +8,4 @@ export { ceilToMultiple, alignedSize, testSize } from './sizes.js';
 export { softmaxChannels, sigmoid, probabilities, argmaxChannels, labelsFromScores, type ScoresKind } from './scores.js';
 export { wholeInference, forwardResized, forwardPadded, type WholeOptions } from './whole.js';
 export { slideInference, slideWindows, slideCounts, type SlideOptions, type SlideWindow } from './slide.js';
-export { runInference, type InferenceOptions, type InferenceResult, type WholeMode, type SlideMode } from './run.js';
+export { runInference, MMSEG_TTA_RATIOS, type InferenceOptions, type InferenceResult, type WholeMode, type SlideMode } from './run.js';

@@ -11,6 +11,9 @@ import { alignedSize, testSize } from './sizes.js';
 import { slideInference, type SlideOptions } from './slide.js';
 import { forwardPadded, forwardResized, wholeSettings, type WholeOptions } from './whole.js';
 
+/** mmseg's multi-scale test ratios (the SegFormer and SETR aug-test configs), each also flipped. */
+export const MMSEG_TTA_RATIOS: readonly number[] = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75];
+
 /** Whole-image mode (mmseg `mode='whole'`). */
 export type WholeMode = { mode: 'whole' } & Omit<WholeOptions, 'inputMultiple'>;
 /** Sliding-window mode (mmseg `mode='slide'`). */

@@ -12,7 +12,7 @@
  * as constants, so onnxruntime folds BatchNorm and pre-packs convolutions.
  */
 import type { DecodedImage, ImageCodec, ImageSource } from '../data/image.js';
-import type { RGB } from '../data/labels/types.js';
+import { generatePalette, type RGB } from '../data/labels/types.js';
 import { compile, type CompiledFunction } from '../engine/compile.js';
 import { HostTensor } from '../engine/host-tensor.js';
 import type { Runtime } from '../engine/runtime/runtime.js';
@@ -103,7 +103,7 @@ export class Segmenter {
     private readonly o: SegmenterOptions,
   ) {
     this.classes = meta.classes;
-    this.palette = meta.palette ?? meta.classes.map((_, i) => [(i * 67) % 256, (i * 139) % 256, (i * 211) % 256] as const);
+    this.palette = meta.palette ?? generatePalette(meta.classes.length);
     this.inputSize = o.inputSize ?? fixedValSize(meta.config);
     model.eval();
     const crf = o.crf === true ? {} : o.crf || null;

@@ -73,12 +73,10 @@ export interface RunData {
   train: SegDataset;
   val: SegDataset | null;
   loader: DataLoader;
-  /** Validation pipeline: the config's, or the model's normalisation. */
-  valPipeline: TransformSpec[];
 }
 
 /** The datasets and the training loader of a config (dropLast, so every step has the same batch shape). */
-export async function buildData(cfg: TrainConfig, model: { normalization: { mean: readonly number[]; std: readonly number[] } } | null, seed: number): Promise<RunData> {
+export async function buildData(cfg: TrainConfig, seed: number): Promise<RunData> {
   const d = cfg.data;
   const base = { ...(d.options ?? {}), root: d.root };
   const trainSplit = d.trainSplit ?? 'train';
@@ -89,8 +87,12 @@ export async function buildData(cfg: TrainConfig, model: { normalization: { mean
   else if (d.valSplit !== null) val = await createDataset(d.dataset, { ...base, split: d.valSplit ?? 'val' });
   if (train.length < d.batchSize) throw new Error(`config ${cfg.name}: ${d.dataset} ${train.split} has ${train.length} samples, fewer than one batch of ${d.batchSize}`);
   const loader = new DataLoader({ dataset: train, pipeline: d.trainPipeline, batchSize: d.batchSize, workers: d.workers ?? 1, seed, dropLast: true, shuffle: true });
-  const norm = model?.normalization;
+  return { train, val, loader };
+}
+
+/** The validation pipeline: the config's, or the model's own normalisation. */
+export function buildValPipeline(cfg: TrainConfig, model: SegmentationModel): TransformSpec[] {
+  const { mean, std } = model.normalization;
   // Model normalisations are on 0..1 (torchvision style), Normalize works on 0..255 (mmseg style).
-  const valPipeline = d.valPipeline ?? (norm ? [{ type: 'Normalize', mean: norm.mean.map((v) => v * 255), std: norm.std.map((v) => v * 255) }] : []);
-  return { train, val, loader, valPipeline };
+  return cfg.data.valPipeline ?? [{ type: 'Normalize', mean: mean.map((v) => v * 255), std: std.map((v) => v * 255) }];
 }

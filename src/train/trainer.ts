@@ -23,7 +23,7 @@ import type { Runtime } from '../engine/runtime/runtime.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { formatMetricsTable, type SegmentationMetrics } from '../metrics/segmentation-metrics.js';
 import type { SegmentationModel } from '../models/segmentation-model.js';
-import { buildData, buildGroups, buildLoss, buildModel, buildOptimizer, buildSchedule, type RunData } from './build.js';
+import { buildData, buildGroups, buildLoss, buildModel, buildOptimizer, buildSchedule, buildValPipeline, type RunData } from './build.js';
 import { latestCheckpoint, loadCheckpoint, markLatest, pruneCheckpoints, removeStaleTemporaries, saveCheckpoint, type CheckpointMeta } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 import { renderCurves, type ScalarRecord } from './curves.js';
@@ -146,10 +146,8 @@ export class Trainer {
     const stale = await removeStaleTemporaries(dir);
     const seed = cfg.train.seed ?? 0;
     // Datasets first: the class count comes from the label set.
-    const probe = await buildData(cfg, null, seed);
-    await probe.loader.close();
-    this.model = buildModel(cfg, probe.train.labels.numClasses);
-    this.data = await buildData(cfg, this.model, seed);
+    this.data = await buildData(cfg, seed);
+    this.model = buildModel(cfg, this.data.train.labels.numClasses);
     const ipe = this.data.loader.length;
     this.maxIters = cfg.train.iters ?? cfg.train.epochs! * ipe;
     const runtime = this.o.runtime ?? nodeRuntime;
@@ -163,7 +161,7 @@ export class Trainer {
       clipGradNorm: cfg.optimizer.clipGradNorm,
       seed,
     });
-    if (this.data.val) this.validator = new Validator(this.model, this.data.val, this.data.valPipeline, { runtime, threads });
+    if (this.data.val) this.validator = new Validator(this.model, this.data.val, buildValPipeline(cfg, this.model), { runtime, threads });
 
     let start = 0;
     if (this.o.resume) {

@@ -10,21 +10,13 @@ import type { TransformSpec } from '../data/transforms/registry.js';
 import type { CompiledFunction } from '../engine/compile.js';
 import { HostTensor } from '../engine/host-tensor.js';
 import type { Tensor } from '../engine/tensor.js';
+import { padBottomRight } from '../inference/nchw.js';
+import { alignedSize } from '../inference/sizes.js';
 import type { Runtime } from '../engine/runtime/runtime.js';
 import { ConfusionMatrix } from '../metrics/confusion.js';
 import { computeMetrics, type SegmentationMetrics } from '../metrics/segmentation-metrics.js';
 import type { SegmentationModel } from '../models/segmentation-model.js';
 import { compileEvalStep } from './eval-step.js';
-
-/** Pads an N×C×H×W batch at the bottom/right with zeros to multiples of `m`. */
-export function padToMultiple(x: Float32Array, [n, c, h, w]: readonly number[], m: number): HostTensor {
-  const ph = Math.ceil(h! / m) * m;
-  const pw = Math.ceil(w! / m) * m;
-  if (ph === h && pw === w) return new HostTensor(x, [n!, c!, h!, w!]);
-  const out = new Float32Array(n! * c! * ph * pw);
-  for (let p = 0; p < n! * c!; p++) for (let y = 0; y < h!; y++) out.set(x.subarray((p * h! + y) * w!, (p * h! + y + 1) * w!), (p * ph + y) * pw);
-  return new HostTensor(out, [n!, c!, ph, pw]);
-}
 
 /** Reusable validation for a model being trained (its eval sessions survive weight updates). */
 export class Validator {
@@ -54,8 +46,8 @@ export class Validator {
     try {
       for await (const b of loader.epoch(0)) {
         const [, , h, w] = b.imageShape;
-        const pred = (await this.predict.run(padToMultiple(b.images, b.imageShape, model.inputMultiple))) as HostTensor;
-        const pw = pred.shape[2]!;
+        const [ph, pw] = alignedSize(h, w, model.inputMultiple);
+        const pred = (await this.predict.run(padBottomRight(new HostTensor(b.images, b.imageShape), ph, pw, 0))) as HostTensor;
         const flat = pred.data as BigInt64Array;
         const cropped = new Int32Array(h * w);
         for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) cropped[y * w + x] = Number(flat[y * pw + x]);

@@ -13,7 +13,7 @@ import { cityscapesTrainIdToId } from '../../data/labels/cityscapes.js';
 import { createDataset } from '../../data/sources/registry.js';
 import { blend, colorizeLabel } from '../../data/visualize.js';
 import { nodeRuntime } from '../../engine/runtime/node.js';
-import type { SlideMode, WholeMode } from '../../inference/run.js';
+import { MMSEG_TTA_RATIOS, type SlideMode, type WholeMode } from '../../inference/run.js';
 import { writeFileAtomic } from '../../io/atomic-file.js';
 import { CityscapesEvaluator, formatCityscapesResult, type CityscapesResult } from '../../metrics/cityscapes.js';
 import { ConfusionMatrix } from '../../metrics/confusion.js';
@@ -42,8 +42,6 @@ async function cityscapesGroundTruth(labelPath: string): Promise<{ labelIds: Arr
   return { labelIds: await read(`${prefix}_labelIds.png`), ...(existsSync(instancePath) ? { instanceIds: await read(instancePath) } : {}) };
 }
 
-/** mmseg's multi-scale test ratios (SegFormer, SETR aug-test configs). */
-const TTA_RATIOS = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75];
 
 function parseHW(v: string, flag: string): [number, number] {
   const m = /^(\d+)x(\d+)$/.exec(v);
@@ -63,7 +61,7 @@ export const evalCommand: Command = {
   --data       dataset registry name (default: the config's); --data-root its folder
   --mode       whole image (default; padded to the model's input multiple) or sliding window
                (--crop and --stride, default the config's eval settings)
-  --tta        multi-scale (${TTA_RATIOS.join(', ')}) + flip, averaging probabilities
+  --tta        multi-scale (${MMSEG_TTA_RATIOS.join(', ')}) + flip, averaging probabilities
   --crf        post-process logits with the mean-field CRF (FastSeg's crfseg layer, its defaults)
   --out        also write labels/<stem>.png (train ids; Cityscapes label ids with --label-ids) and
                overlay/<stem>.jpg; eval.json and confusion.png go there too (default: beside the checkpoint)
@@ -93,7 +91,7 @@ export const evalCommand: Command = {
       mode = { mode: 'slide', crop: [crop[0], crop[1]], stride: [stride[0], stride[1]] };
     } else throw new UsageError(`--mode must be 'whole' or 'slide', got '${modeName}'`);
     const threads = options.threads === undefined ? undefined : Number(options.threads);
-    const segmenter = Segmenter.fromCheckpoint(ckpt, nodeCodec, nodeRuntime, { mode, threads, crf: options.crf === true, ...(options.tta ? { ratios: TTA_RATIOS, flip: true } : {}) }, ckptPath);
+    const segmenter = Segmenter.fromCheckpoint(ckpt, nodeCodec, nodeRuntime, { mode, threads, crf: options.crf === true, ...(options.tta ? { ratios: MMSEG_TTA_RATIOS, flip: true } : {}) }, ckptPath);
 
     const labels = ds.labels;
     if (labels.numClasses !== ckpt.meta.classes.length) {

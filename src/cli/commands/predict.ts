@@ -7,6 +7,7 @@ import { mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { decodeImage, encodeImage, encodePng } from '../../data/image-node.js';
 import type { DecodedImage } from '../../data/image.js';
+import { MMSEG_TTA_RATIOS } from '../../inference/run.js';
 import { writeFileAtomic } from '../../io/atomic-file.js';
 import { matteToBytes, smoothMasks } from '../../segmenter/effects.js';
 import { createSegmenter } from '../../segmenter/node.js';
@@ -17,8 +18,6 @@ import { Progress } from '../progress.js';
 import { isVideoFile, VIDEO_EXTENSIONS, VideoReader, VideoWriter } from '../video.js';
 
 const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp'];
-/** `--tta`: mmseg's test-time scales, each also flipped. */
-const TTA_RATIOS = [0.5, 0.75, 1, 1.25, 1.5, 1.75];
 /** Weight of the previous frame's matte in a video (steadies edges; more lags behind motion). */
 const VIDEO_MATTE_SMOOTHING = 0.3;
 
@@ -218,8 +217,8 @@ export const predictCommand: Command = {
                 {image, width, height, classes, counts (pixels per class), rle} where rle is
                 the label map in row-major order as runs [value, length]
   --threads     onnxruntime threads (default: all cores)
-  --tta         test-time augmentation: scales ${TTA_RATIOS.join(', ')}, each also flipped,
-                probabilities averaged (about ${TTA_RATIOS.length * 2}× slower)
+  --tta         test-time augmentation: scales ${MMSEG_TTA_RATIOS.join(', ')}, each also flipped,
+                probabilities averaged (about ${MMSEG_TTA_RATIOS.length * 2}× slower)
   --crf         post-process the logits with the mean-field CRF (FastSeg's crfseg layer)
 
 Person models (binary, or with a 'person' class):
@@ -248,7 +247,7 @@ A file that cannot be read is reported and skipped; the exit code is 1 if any fa
         videoEffect(o);
         reader = await VideoReader.open(inputs.video);
       }
-      segmenter = await createSegmenter(o.model, { threads: o.threads, probabilities: effectsAsked, crf: o.crf, ...(o.tta ? { ratios: TTA_RATIOS, flip: true } : {}) });
+      segmenter = await createSegmenter(o.model, { threads: o.threads, probabilities: effectsAsked, crf: o.crf, ...(o.tta ? { ratios: MMSEG_TTA_RATIOS, flip: true } : {}) });
       const plane = personPlane(segmenter.model.numClasses, segmenter.classes);
       if (effectsAsked && plane === undefined) {
         throw new UsageError(`--alpha, --blur and --background need a person model (binary, or with a 'person' class); ${o.model} predicts ${segmenter.classes.join(', ')}`);
