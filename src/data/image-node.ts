@@ -70,21 +70,26 @@ export interface NodeDecodeOptions extends DecodeOptions {
 }
 
 /** The error for an image over the pixel limit: its name, size and the limit (read from its header). */
-async function tooLarge(name: string, bytes: Uint8Array, limit: number): Promise<DataError> {
+async function tooLarge(name: string, bytes: Uint8Array, limit: number, what = 'image'): Promise<DataError> {
   const { width, height } = await sharp(bytes).metadata();
   return new DataError(
-    `image ${name} is ${width}×${height} (${((width! * height!) / 1e6).toFixed(1)} megapixels), over the decode limit of ${limit} pixels; ` +
+    `${what} ${name} is ${width}×${height} (${((width! * height!) / 1e6).toFixed(1)} megapixels), over the decode limit of ${limit} pixels; ` +
       'downscale it, or raise the limit with the maxPixels option',
     'format',
     name,
   );
 }
 
+function pixelLimit(opts: NodeDecodeOptions, who: string): number {
+  const limit = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
+  if (!(Number.isInteger(limit) && limit >= 1)) throw new RangeError(`${who}: maxPixels must be a positive integer, got ${limit}`);
+  return limit;
+}
+
 /** Decodes JPEG/PNG/WebP to RGB uint8 HWC (grey expanded, alpha dropped). Errors name the file. */
 export async function decodeImage(src: ImageSource, opts: NodeDecodeOptions = {}): Promise<DecodedImage> {
   const name = sourceName(src, opts);
-  const limit = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
-  if (!(Number.isInteger(limit) && limit >= 1)) throw new RangeError(`decodeImage: maxPixels must be a positive integer, got ${limit}`);
+  const limit = pixelLimit(opts, 'decodeImage');
   const bytes = await bytesOf(src);
   try {
     let pipe = sharp(bytes, { failOn: 'warning', limitInputPixels: limit });
@@ -105,10 +110,16 @@ const inflate = (z: Uint8Array): Uint8Array => inflateSync(z);
  * Decodes a label map to 1 channel of class indices (grey values, or palette indices for palette
  * PNGs). A colour label (channels differ) or a 16-bit label with values above 255 is an error.
  */
-export async function decodeLabel(src: ImageSource, opts: DecodeOptions = {}): Promise<DecodedImage> {
+export async function decodeLabel(src: ImageSource, opts: NodeDecodeOptions = {}): Promise<DecodedImage> {
   const name = sourceName(src, opts);
+  const limit = pixelLimit(opts, 'decodeLabel');
   const bytes = await bytesOf(src);
   if (sniffFormat(bytes) === 'png') {
+    // segkit's own PNG decoder: check the size in the IHDR chunk (bytes 16–23) before inflating.
+    if (bytes.length >= 24) {
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+      if (view.getUint32(16) * view.getUint32(20) > limit) throw await tooLarge(name, bytes, limit, 'label');
+    }
     let png;
     try {
       png = await decodePngIndices(bytes, inflate);
@@ -144,8 +155,9 @@ export async function decodeLabel(src: ImageSource, opts: DecodeOptions = {}): P
   let data: Buffer;
   let info: OutputInfo;
   try {
-    ({ data, info } = await sharp(bytes, { failOn: 'warning' }).raw().toBuffer({ resolveWithObject: true }));
+    ({ data, info } = await sharp(bytes, { failOn: 'warning', limitInputPixels: limit }).raw().toBuffer({ resolveWithObject: true }));
   } catch (e) {
+    if (/pixel limit/i.test(String((e as Error).message))) throw await tooLarge(name, bytes, limit, 'label');
     throw corrupt(name, bytes, e);
   }
   const { width, height, channels } = info;

@@ -82,12 +82,21 @@ export async function buildData(cfg: TrainConfig, seed: number): Promise<RunData
   const trainSplit = d.trainSplit ?? 'train';
   const hold = d.holdOut ? { fraction: d.holdOut, seed } : null;
   const train = await createDataset(d.dataset, { ...base, split: trainSplit, ...(hold ? { holdOut: { ...hold, part: 'rest' } } : {}) });
-  let val: SegDataset | null = null;
-  if (hold) val = await createDataset(d.dataset, { ...base, split: trainSplit, holdOut: { ...hold, part: 'held' } });
-  else if (d.valSplit !== null) val = await createDataset(d.dataset, { ...base, split: d.valSplit ?? 'val' });
+  const val = await buildValDataset(cfg, seed);
   if (train.length < d.batchSize) throw new Error(`config ${cfg.name}: ${d.dataset} ${train.split} has ${train.length} samples, fewer than one batch of ${d.batchSize}`);
   const loader = new DataLoader({ dataset: train, pipeline: d.trainPipeline, batchSize: d.batchSize, workers: d.workers ?? 1, seed, dropLast: true, shuffle: true });
   return { train, val, loader };
+}
+
+/**
+ * The images a config validates on: its held-out part of train (`data.holdOut`, drawn with the run's
+ * seed), its val split, or none (`valSplit: null`).
+ */
+export async function buildValDataset(cfg: TrainConfig, seed: number): Promise<SegDataset | null> {
+  const d = cfg.data;
+  const base = { ...(d.options ?? {}), root: d.root };
+  if (d.holdOut) return createDataset(d.dataset, { ...base, split: d.trainSplit ?? 'train', holdOut: { fraction: d.holdOut, seed, part: 'held' } });
+  return d.valSplit === null ? null : createDataset(d.dataset, { ...base, split: d.valSplit ?? 'val' });
 }
 
 /** The validation pipeline: the config's, or the model's own normalisation. */

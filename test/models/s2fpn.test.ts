@@ -277,3 +277,22 @@ describe('S2-FPN trains (CamVid, 32×48, batch 2, main + 4 auxiliary losses)', (
     });
   }
 });
+
+describe('width multiplier (narrow S2-FPN for real-time models)', () => {
+  it('scales ResNet-18: 702,096 backbone parameters at ×0.25 (hand count: 3·16·49 stem, 3×3 basic blocks, 1×1 downsamples, 2 per BN channel)', () => {
+    // At ×1 the same count gives torchvision's 11,176,512 (11,689,512 with its 1000-class fc).
+    assert.equal(new ResNet(18, { numClasses: null, widthMultiplier: 0.25 }).numParameters(), 702_096);
+    assert.equal(new ResNet(18, { numClasses: null, widthMultiplier: 1 }).numParameters(), 11_176_512);
+  });
+
+  it('refuses multipliers that leave a width fractional, listing valid ones', () => {
+    assert.throws(() => new S2FPN({ numClasses: 2, widthMultiplier: 0.3 }), /widthMultiplier must make 32 channels a positive multiple of 4 \(0\.125, 0\.25, 0\.5/);
+    assert.throws(() => new S2FPN({ numClasses: 2, widthMultiplier: 0 }), /widthMultiplier/);
+  });
+
+  it('gives full-size logits in eval mode at ×0.25', () => {
+    const m = new S2FPN({ numClasses: 2, widthMultiplier: 0.25 }).eval();
+    const y = m.forward(new Graph().input('x', [1, 3, 45, 61])) as Tensor;
+    assert.deepEqual(y.shape, [1, 2, 45, 61]);
+  });
+});

@@ -19,17 +19,20 @@ const skip = parityUnavailable() ?? false;
 
 describe('S2-FPN parity with the PyTorch reference', () => {
   // parityInit: decoder conv std = gain/√fan_in, random γ and PReLU slopes (see s2fpn.py's build).
-  const cases: [S2fpnVariant, S2fpnEncoder, number[], number][] = [
-    ['v1', 'resnet18', [1, 3, 67, 93], 1],
-    ['v2', 'resnet18', [2, 3, 67, 93], 0.8],
-    ['v1', 'resnet34m', [1, 3, 45, 61], 1],
-    ['v2', 'resnet50', [1, 3, 45, 61], 0.6],
+  // The quarter-width case is the shipped portrait model's network (the reference narrows
+  // torchvision's ResNet through its own _make_layer).
+  const cases: [S2fpnVariant, S2fpnEncoder, number[], number, number][] = [
+    ['v1', 'resnet18', [1, 3, 67, 93], 1, 1],
+    ['v2', 'resnet18', [2, 3, 67, 93], 0.8, 1],
+    ['v1', 'resnet34m', [1, 3, 45, 61], 1, 1],
+    ['v2', 'resnet50', [1, 3, 45, 61], 0.6, 1],
+    ['v1', 'resnet18', [1, 3, 67, 93], 1, 0.25],
   ];
-  for (const [variant, encoder, shape, gain] of cases) {
-    it(`${variant} ${encoder} on ${shape.join('x')}`, { skip }, async () => {
-      const model = new S2FPN({ numClasses: 5, variant, encoder });
-      const r = await checkParity(model, { model: 's2fpn', options: { variant, encoder, numClasses: 5, parityInit: gain }, shape });
-      console.log(`  s2fpn ${variant} ${encoder}: worst relative error ${r.worst.toExponential(2)}`);
+  for (const [variant, encoder, shape, gain, widthMultiplier] of cases) {
+    it(`${variant} ${encoder}${widthMultiplier !== 1 ? ` ×${widthMultiplier} width` : ''} on ${shape.join('x')}`, { skip }, async () => {
+      const model = new S2FPN({ numClasses: 5, variant, encoder, widthMultiplier });
+      const r = await checkParity(model, { model: 's2fpn', options: { variant, encoder, numClasses: 5, parityInit: gain, widthMultiplier }, shape });
+      console.log(`  s2fpn ${variant} ${encoder} ×${widthMultiplier}: worst relative error ${r.worst.toExponential(2)}`);
       assert.ok(r.worst <= 1e-4, JSON.stringify(r.diffs));
     });
   }

@@ -10,7 +10,7 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import sharp from 'sharp';
 import { evalCommand } from '../../src/cli/commands/eval.js';
 import { DataError } from '../../src/data/errors.js';
-import { DEFAULT_MAX_PIXELS, decodeImage, nodeCodec } from '../../src/data/image-node.js';
+import { DEFAULT_MAX_PIXELS, decodeImage, decodeLabel, nodeCodec } from '../../src/data/image-node.js';
 import { createFolder } from '../../src/data/sources/folder.js';
 import { HostTensor } from '../../src/engine/host-tensor.js';
 import { nodeRuntime } from '../../src/engine/runtime/node.js';
@@ -123,6 +123,15 @@ describe('bad images', () => {
     assert.equal((await decodeImage(await encoded.png(), { maxPixels: 192 })).width, W);
     assert.match(await rejects(decodeImage(await encoded.png(), { maxPixels: 191, name: 'small.png' }), DataError), /^image small\.png is 16×12 \(0\.0 megapixels\), over the decode limit of 191 pixels/);
     assert.match(await rejects(decodeImage(p, { maxPixels: 0 }), RangeError), /maxPixels must be a positive integer, got 0/);
+  });
+
+  test('a 12000×9000 label map is refused the same way, from its PNG header', T, async () => {
+    const p = await hugePng();
+    const m = await rejects(decodeLabel(p), DataError);
+    assert.equal(m, `label ${p} is 12000×9000 (108.0 megapixels), over the decode limit of 100000000 pixels; downscale it, or raise the limit with the maxPixels option`);
+    const grey = await sharp(Buffer.alloc(W * H, 1), raw(1)).png().toBuffer();
+    assert.equal((await decodeLabel(grey, { maxPixels: 192 })).width, W);
+    assert.match(await rejects(decodeLabel(grey, { maxPixels: 191, name: 'l.png' }), DataError), /^label l\.png is 16×12 \(0\.0 megapixels\), over the decode limit of 191 pixels/);
   });
 });
 

@@ -11,6 +11,7 @@ import { encodeImage, encodePng, nodeCodec, readBytes } from '../../data/image-n
 import { decodePngIndices } from '../../data/png.js';
 import { cityscapesTrainIdToId } from '../../data/labels/cityscapes.js';
 import { createDataset } from '../../data/sources/registry.js';
+import type { SegDataset } from '../../data/sources/types.js';
 import { blend, colorizeLabel } from '../../data/visualize.js';
 import { nodeRuntime } from '../../engine/runtime/node.js';
 import { MMSEG_TTA_RATIOS, type SlideMode, type WholeMode } from '../../inference/run.js';
@@ -22,6 +23,7 @@ import { computeMetrics, formatMetricsTable } from '../../metrics/segmentation-m
 import { resolveModelFile } from '../../segmenter/node.js';
 import { Segmenter } from '../../segmenter/segmenter.js';
 import { loadCheckpoint } from '../../train/checkpoint.js';
+import { buildValDataset } from '../../train/build.js';
 import { loadTrainConfig, type TrainConfig } from '../../train/config.js';
 import { BUILTIN_CONFIGS } from '../../train/configs/index.js';
 import { parseArgs, UsageError, type Command } from '../command.js';
@@ -59,6 +61,8 @@ export const evalCommand: Command = {
   config       a built-in config name or JSON file (default: the config stored in the checkpoint)
   checkpoint   a segkit checkpoint (.safetensors written by segkit train) or a shipped model name
   --data       dataset registry name (default: the config's); --data-root its folder
+  --split      the split to evaluate (default: the config's validation images: its val split, or
+               'held', the part of train it held out for choosing, as for the portrait model)
   --mode       whole image (default; padded to the model's input multiple) or sliding window
                (--crop and --stride, default the config's eval settings)
   --tta        multi-scale (${MMSEG_TTA_RATIOS.join(', ')}) + flip, averaging probabilities
@@ -78,8 +82,13 @@ export const evalCommand: Command = {
     const dataset = (options.data as string | undefined) ?? config?.data.dataset;
     if (!dataset) throw new UsageError('--data is required: the checkpoint stores no training config to take the dataset from');
     const root = (options['data-root'] as string | undefined) ?? (config?.data.dataset === dataset ? config.data.root : join('..', 'shared', 'datasets', dataset));
-    const split = (options.split as string | undefined) ?? 'val';
-    const ds = await createDataset(dataset, { ...(config?.data.dataset === dataset ? config.data.options : {}), root, split });
+    const sameData = config?.data.dataset === dataset;
+    const split = (options.split as string | undefined) ?? (sameData && config.data.holdOut ? 'held' : sameData && config.data.valSplit ? config.data.valSplit : 'val');
+    let ds: SegDataset;
+    if (split === 'held') {
+      if (!sameData || !config.data.holdOut) throw new UsageError(`--split held needs a config that holds part of ${dataset} train out (data.holdOut)`);
+      ds = (await buildValDataset({ ...config, data: { ...config.data, root } }, config.train.seed ?? 0))!;
+    } else ds = await createDataset(dataset, { ...(sameData ? config.data.options : {}), root, split });
 
     const modeName = (options.mode as string | undefined) ?? config?.eval?.mode ?? 'whole';
     let mode: WholeMode | SlideMode;

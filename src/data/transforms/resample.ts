@@ -269,6 +269,11 @@ export function warpAffine<T extends ImageArray>(
 }
 
 /** 2-D convolution of a uint8 HWC image with a k×k kernel, reflect-101 border (cv2.filter2D). */
+function clampRound(a: number): number {
+  const v = Math.round(a);
+  return v < 0 ? 0 : v > 255 ? 255 : v;
+}
+
 export function convolveU8(src: Uint8Array, w: number, h: number, c: number, kernel: Float64Array, k: number): Uint8Array {
   const r = k >> 1;
   const out = new Uint8Array(src.length);
@@ -281,24 +286,50 @@ export function convolveU8(src: Uint8Array, w: number, h: number, c: number, ker
   for (let x = -r; x < w + r; x++) xi[x + r] = reflect(x, w);
   const yi = new Int32Array(h + 2 * r);
   for (let y = -r; y < h + r; y++) yi[y + r] = reflect(y, h);
+  // The non-zero taps in kernel order (the sums keep that order), as row offsets and column offsets.
+  const tapY: number[] = [];
+  const tapX: number[] = [];
+  const tapV: number[] = [];
+  for (let ky = 0; ky < k; ky++) {
+    for (let kx = 0; kx < k; kx++) {
+      const kv = kernel[ky * k + kx]!;
+      if (kv === 0) continue;
+      tapY.push(ky);
+      tapX.push(kx);
+      tapV.push(kv);
+    }
+  }
+  const n = tapV.length;
+  const rows = new Int32Array(n);
   const acc = new Float64Array(c);
   for (let y = 0; y < h; y++) {
+    for (let t = 0; t < n; t++) rows[t] = yi[y + tapY[t]!]! * w;
     for (let x = 0; x < w; x++) {
-      acc.fill(0);
-      for (let ky = 0; ky < k; ky++) {
-        const row = yi[y + ky]! * w;
-        for (let kx = 0; kx < k; kx++) {
-          const kv = kernel[ky * k + kx]!;
-          if (kv === 0) continue;
-          const p = (row + xi[x + kx]!) * c;
-          for (let ch = 0; ch < c; ch++) acc[ch] += kv * src[p + ch]!;
-        }
-      }
       const o = (y * w + x) * c;
-      for (let ch = 0; ch < c; ch++) {
-        const v = Math.round(acc[ch]!);
-        out[o + ch] = v < 0 ? 0 : v > 255 ? 255 : v;
+      if (c === 3) {
+        // RGB, the common case, with the accumulators in registers.
+        let a0 = 0;
+        let a1 = 0;
+        let a2 = 0;
+        for (let t = 0; t < n; t++) {
+          const kv = tapV[t]!;
+          const p = (rows[t]! + xi[x + tapX[t]!]!) * 3;
+          a0 += kv * src[p]!;
+          a1 += kv * src[p + 1]!;
+          a2 += kv * src[p + 2]!;
+        }
+        out[o] = clampRound(a0);
+        out[o + 1] = clampRound(a1);
+        out[o + 2] = clampRound(a2);
+        continue;
       }
+      acc.fill(0);
+      for (let t = 0; t < n; t++) {
+        const kv = tapV[t]!;
+        const p = (rows[t]! + xi[x + tapX[t]!]!) * c;
+        for (let ch = 0; ch < c; ch++) acc[ch] += kv * src[p + ch]!;
+      }
+      for (let ch = 0; ch < c; ch++) out[o + ch] = clampRound(acc[ch]!);
     }
   }
   return out;

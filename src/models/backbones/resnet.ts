@@ -95,6 +95,18 @@ export interface ResNetOptions {
   replaceStrideWithDilation?: [boolean, boolean, boolean];
   /** Drop the stem max-pool (S2-FPN's "34M"): features at strides 2, 4, 8, 16 instead of 4…32. */
   noMaxPool?: boolean;
+  /**
+   * Scales every width (stem 64, layers 64…512) as MobileNet's width multiplier does; 1 is
+   * torchvision's ResNet. Narrow ResNets serve real-time models trained from scratch (models/portrait).
+   */
+  widthMultiplier?: number;
+}
+
+/** A channel count scaled by a width multiplier; the multiplier must keep it a whole number. */
+export function scaledWidth(channels: number, multiplier: number, who: string): number {
+  const c = channels * multiplier;
+  if (!(multiplier > 0) || !Number.isInteger(c)) throw new Error(`${who}: widthMultiplier must be positive and make ${channels} channels a whole number (e.g. 0.25, 0.5, 1), got ${multiplier}`);
+  return c;
 }
 
 /**
@@ -118,14 +130,15 @@ export class ResNet extends Module {
     if (!spec) throw new Error(`ResNet: depth must be one of ${Object.keys(RESNET_DEPTHS).join(', ')}, got ${depth}`);
     const [block, counts] = spec;
     const dilate = options.replaceStrideWithDilation ?? [false, false, false];
-    this.conv1 = this.module('conv1', conv(options.inChannels ?? 3, 64, 7, 2));
-    this.bn1 = this.module('bn1', new BatchNorm2d(64));
-    let inC = 64;
+    const width = (c: number) => scaledWidth(c, options.widthMultiplier ?? 1, 'ResNet');
+    this.conv1 = this.module('conv1', conv(options.inChannels ?? 3, width(64), 7, 2));
+    this.bn1 = this.module('bn1', new BatchNorm2d(width(64)));
+    let inC = width(64);
     let dilation = 1;
     let stride = options.noMaxPool ? 2 : 4;
     this.strides = [2];
-    this.outChannels = [64];
-    this.layers = [64, 128, 256, 512].map((planes, i) => {
+    this.outChannels = [width(64)];
+    this.layers = [64, 128, 256, 512].map(width).map((planes, i) => {
       let s = i === 0 ? 1 : 2;
       const previous = dilation;
       if (i > 0 && dilate[i - 1]) {

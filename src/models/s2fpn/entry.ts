@@ -19,6 +19,11 @@ export const entry: ModelEntry = {
       choices: Object.keys(S2FPN_ENCODERS),
       doc: "torchvision ResNet backbone; 'resnet34m' is ResNet-34 without the stem max-pool (features at strides 2…16); resnet50/101 go through 3×3 adapters to 64…512 channels",
     },
+    widthMultiplier: {
+      type: 'number',
+      default: 1,
+      doc: 'scales the ResNet and every decoder width (1: the paper; 0.25 runs the shipped portrait model in real time); 32 × it must be a multiple of 4',
+    },
   },
-  create: (o) => new S2FPN({ numClasses: o.numClasses, inChannels: o.inChannels, variant: o.variant as S2fpnVariant, encoder: o.encoder as S2fpnEncoder }),
+  create: (o) => new S2FPN({ numClasses: o.numClasses, inChannels: o.inChannels, variant: o.variant as S2fpnVariant, encoder: o.encoder as S2fpnEncoder, widthMultiplier: o.widthMultiplier as number }),
 };

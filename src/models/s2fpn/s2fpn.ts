@@ -3,7 +3,7 @@ import { fans, normal } from '../../nn/init.js';
 import { Conv2d } from '../../nn/layers/conv.js';
 import type { AnyModule, StateDict } from '../../nn/module.js';
 import { Module } from '../../nn/module.js';
-import { ResNet, type ResNetDepth } from '../backbones/resnet.js';
+import { ResNet, scaledWidth, type ResNetDepth } from '../backbones/resnet.js';
 import { AttentionPyramidFusion } from '../blocks/apf.js';
 import { createCfgb, createFab, type ContextHead } from '../blocks/cfgb.js';
 import { GlobalFeatureUpsample } from '../blocks/gfu.js';
@@ -44,6 +44,11 @@ export interface S2FPNOptions {
    * checkpoints expect S2FPN_CITYSCAPES_NORMALIZATION or S2FPN_CAMVID_NORMALIZATION.
    */
   normalization?: Normalization;
+  /**
+   * Scales the backbone and every decoder width (1: the paper's network). The shipped portrait
+   * model runs ResNet-18 at 0.25 (a sixteenth of the MACs) to reach real time on two cores.
+   */
+  widthMultiplier?: number;
 }
 
 /** The final classifier (official `SegHead`): a bare 1×1 conv, no bias, 32 → K (key `fc.conv.weight`). */
@@ -95,6 +100,7 @@ export class S2FPN extends SegmentationModel {
   override readonly normalization: Normalization;
   readonly variant: S2fpnVariant;
   readonly encoder: S2fpnEncoder;
+  readonly widthMultiplier: number;
   /** torchvision-named view of the backbone (its layers are registered here under the official names). */
   readonly backbone: ResNet;
   /** down2..down5 (ResNet-50/101 only): layer1..4 widths → 64, 128, 256, 512. */
@@ -121,7 +127,13 @@ export class S2FPN extends SegmentationModel {
     const spec = S2FPN_ENCODERS[encoder];
     this.normalization = o.normalization ?? IMAGENET_NORMALIZATION;
 
-    const net = new ResNet(spec.depth, { inChannels: o.inChannels ?? 3, numClasses: null, noMaxPool: spec.noMaxPool });
+    const m = o.widthMultiplier ?? 1;
+    this.widthMultiplier = m;
+    // A multiplier that leaves the narrowest width (the head's 32 channels) a multiple of 4 keeps
+    // CRB's 4× reduction and v2's halvings whole.
+    if (!Number.isInteger((32 * m) / 4) || m <= 0) throw new Error(`S2FPN: widthMultiplier must make 32 channels a positive multiple of 4 (0.125, 0.25, 0.5, …, 1), got ${m}`);
+    const w = (c: number) => scaledWidth(c, m, 'S2FPN');
+    const net = new ResNet(spec.depth, { inChannels: o.inChannels ?? 3, numClasses: null, noMaxPool: spec.noMaxPool, widthMultiplier: m });
     this.backbone = net;
     this.module('conv1_x', net.conv1);
     this.module('bn1', net.bn1);
@@ -132,24 +144,24 @@ export class S2FPN extends SegmentationModel {
       decoder.push(m);
       return this.module(name, m);
     };
-    const widths = [64, 128, 256, 512];
+    const widths = [64, 128, 256, 512].map(w);
     this.adapters = spec.depth >= 50 ? (widths.map((c, i) => add(`down${i + 2}`, cba(net.outChannels[i + 1]!, c, 3, variant))) as S2FPN['adapters']) : null;
-    this.fab = add('fab', createFab(512, variant));
-    this.cfgb = add('cfgb', createCfgb(512, variant));
+    this.fab = add('fab', createFab(w(512), variant));
+    this.cfgb = add('cfgb', createCfgb(w(512), variant));
     // gfu4 (stride 32) … gfu1 (stride 4); apf1 (stride 32) … apf4 (stride 4).
     this.gfu = [
-      add('gfu4', new GlobalFeatureUpsample(256, 256, 256, variant)),
-      add('gfu3', new GlobalFeatureUpsample(128, 256, 128, variant)),
-      add('gfu2', new GlobalFeatureUpsample(64, 128, 64, variant)),
-      add('gfu1', new GlobalFeatureUpsample(32, 64, 32, variant)),
+      add('gfu4', new GlobalFeatureUpsample(w(256), w(256), w(256), variant)),
+      add('gfu3', new GlobalFeatureUpsample(w(128), w(256), w(128), variant)),
+      add('gfu2', new GlobalFeatureUpsample(w(64), w(128), w(64), variant)),
+      add('gfu1', new GlobalFeatureUpsample(w(32), w(64), w(32), variant)),
     ];
     this.apf = [
-      add('apf1', new AttentionPyramidFusion(512, 512, 256, o.numClasses, variant)),
-      add('apf2', new AttentionPyramidFusion(256, 256, 128, o.numClasses, variant)),
-      add('apf3', new AttentionPyramidFusion(128, 128, 64, o.numClasses, variant)),
-      add('apf4', new AttentionPyramidFusion(64, 64, 32, o.numClasses, variant)),
+      add('apf1', new AttentionPyramidFusion(w(512), w(512), w(256), o.numClasses, variant)),
+      add('apf2', new AttentionPyramidFusion(w(256), w(256), w(128), o.numClasses, variant)),
+      add('apf3', new AttentionPyramidFusion(w(128), w(128), w(64), o.numClasses, variant)),
+      add('apf4', new AttentionPyramidFusion(w(64), w(64), w(32), o.numClasses, variant)),
     ];
-    this.head = add(variant === 'v1' ? 'classifier' : 'seghead', new S2fpnSegHead(32, o.numClasses, variant));
+    this.head = add(variant === 'v1' ? 'classifier' : 'seghead', new S2fpnSegHead(w(32), o.numClasses, variant));
     for (const m of decoder) initKaimingFanIn(m);
     if (o.backboneWeights) this.loadBackboneWeights(o.backboneWeights);
   }

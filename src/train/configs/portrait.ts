@@ -1,12 +1,22 @@
 /**
- * FastSeg's portrait recipe (architectures.md §2.5, `train_serseg_decoder.py`, its best model):
- * SERSegFormer with the up-sampling decoder, AdamW 6e-5, betas (0.9, 0.999), wd 0.01, 1500 warm-up
- * steps then poly 1.0, 30 epochs, batch 10; 0.8·BCE + 0.2·Dice (the differentiable soft Dice; FastSeg's
- * thresholded Dice gives no gradient). Adapted to EG1800 at 224×224 with person as the positive
- * class (FastSeg's positive class is background).
+ * Portrait (person/background) recipes on EG1800 at 224×224, 10 % of train held out for choosing.
+ *
+ * - FastSeg's recipe (architectures.md §2.5, `train_serseg_decoder.py`, its best model):
+ *   SERSegFormer with the up-sampling decoder, AdamW 6e-5, betas (0.9, 0.999), wd 0.01, 1500
+ *   warm-up steps then poly 1.0, 30 epochs, batch 10; 0.8·BCE + 0.2·Dice (the differentiable soft
+ *   Dice; FastSeg's thresholded Dice gives no gradient), person as the positive class (FastSeg's
+ *   positive class is background).
+ * - The shipped model (models/portrait): S2-FPN v1 on a quarter-width ResNet-18 (1.1 M parameters,
+ *   0.19 GMACs), trained from scratch with Adam and 2-class CE on every output; FastSeg's
+ *   augmentation plus horizontal flips (PortraitNet's set: flip, rotation, scale, shift, colour,
+ *   blur, noise).
  */
 import type { TrainConfig } from '../config.js';
 import { eg1800Data, loop } from './common.js';
+
+const withFlip = (data: TrainConfig['data']): TrainConfig['data'] => ({ ...data, trainPipeline: [{ type: 'RandomFlip', prob: 0.5 }, ...data.trainPipeline] });
+
+export const PORTRAIT_EPOCHS = 40;
 
 export const portraitConfigs: TrainConfig[] = [
   {
@@ -18,5 +28,15 @@ export const portraitConfigs: TrainConfig[] = [
     optimizer: { type: 'adamw', lr: 6e-5, betas: [0.9, 0.999], weightDecay: 0.01 },
     schedule: { type: 'poly', power: 1, warmupIters: 1500, warmupStartFactor: 1e-6 },
     train: loop({ epochs: 30 }, 500),
+  },
+  {
+    name: `s2fpn-v1_r18-w0.25_b16-${PORTRAIT_EPOCHS}e_eg1800-224x224`,
+    description: 'S2-FPN v1 on a quarter-width ResNet-18 on EG1800 portraits from scratch: the shipped portrait model',
+    model: { name: 's2fpn', options: { variant: 'v1', encoder: 'resnet18', widthMultiplier: 0.25, numClasses: 2 } },
+    data: withFlip(eg1800Data(224, 16)),
+    loss: { type: 'ce' },
+    optimizer: { type: 'adam', lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-4 },
+    schedule: { type: 'poly', power: 0.9, minLr: 0, warmupIters: 200, warmupStartFactor: 1 / 3 },
+    train: loop({ epochs: PORTRAIT_EPOCHS }, 365),
   },
 ];

@@ -183,37 +183,57 @@ class SegHead(nn.Module):
         return self.fc(x)
 
 
+class NarrowResNet(torchvision.models.ResNet):
+    """torchvision's ResNet with every width scaled (stem and layer1..4), built by its own _make_layer."""
+
+    def __init__(self, block, layers, width):
+        super().__init__(block, layers)
+        c = lambda n: int(n * width)  # noqa: E731
+        self.inplanes = c(64)
+        self.conv1 = nn.Conv2d(3, c(64), 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(c(64))
+        self.layer1 = self._make_layer(block, c(64), layers[0])
+        self.layer2 = self._make_layer(block, c(128), layers[1], stride=2)
+        self.layer3 = self._make_layer(block, c(256), layers[2], stride=2)
+        self.layer4 = self._make_layer(block, c(512), layers[3], stride=2)
+
+
 class S2FPN(nn.Module):
-    def __init__(self, variant, encoder, num_classes, in_channels):
+    def __init__(self, variant, encoder, num_classes, in_channels, width=1.0):
         super().__init__()
         v2 = variant == 'v2'
         depth = {'resnet18': 18, 'resnet34': 34, 'resnet34m': 34, 'resnet50': 50, 'resnet101': 101}[encoder]
-        net = getattr(torchvision.models, f'resnet{depth}')()
+        if width == 1:
+            net = getattr(torchvision.models, f'resnet{depth}')()
+        else:
+            block = torchvision.models.resnet.BasicBlock if depth < 50 else torchvision.models.resnet.Bottleneck
+            net = NarrowResNet(block, {18: [2, 2, 2, 2], 34: [3, 4, 6, 3], 50: [3, 4, 6, 3], 101: [3, 4, 23, 3]}[depth], width)
+        w = lambda n: int(n * width)  # noqa: E731
         if in_channels != 3:
-            net.conv1 = nn.Conv2d(in_channels, 64, 7, 2, 3, bias=False)
+            net.conv1 = nn.Conv2d(in_channels, w(64), 7, 2, 3, bias=False)
         self.no_max_pool = encoder == 'resnet34m'
         self.conv1_x, self.bn1, self.maxpool = net.conv1, net.bn1, net.maxpool
         self.conv2_x, self.conv3_x, self.conv4_x, self.conv5_x = net.layer1, net.layer2, net.layer3, net.layer4
         self.adapt = depth >= 50
         cb = lambda *a, **kw: ConvBlock(*a, prelu=v2, **kw)  # noqa: E731
         if self.adapt:
-            self.down2 = cb(256, 64, 3, 1, 1, bn_act=True)
-            self.down3 = cb(512, 128, 3, 1, 1, bn_act=True)
-            self.down4 = cb(1024, 256, 3, 1, 1, bn_act=True)
-            self.down5 = cb(2048, 512, 3, 1, 1, bn_act=True)
-        self.fab = nn.Sequential(cb(512, 256, 3, 1, 1, g=256, bn_act=True), nn.Dropout(0.15))
-        self.cfgb = nn.Sequential(cb(512, 512, 3, 2, 1, g=512, bn_act=True), nn.Dropout(0.15))
-        self.gfu4 = GFU(256, 256, 256, v2)
-        self.gfu3 = GFU(128, 256, 128, v2)
-        self.gfu2 = GFU(64, 128, 64, v2)
-        self.gfu1 = GFU(32, 64, 32, v2)
-        self.apf1 = APF(512, 512, 256, num_classes, v2)
-        self.apf2 = APF(256, 256, 128, num_classes, v2)
-        self.apf3 = APF(128, 128, 64, num_classes, v2)
-        self.apf4 = APF(64, 64, 32, num_classes, v2)
+            self.down2 = cb(w(256), w(64), 3, 1, 1, bn_act=True)
+            self.down3 = cb(w(512), w(128), 3, 1, 1, bn_act=True)
+            self.down4 = cb(w(1024), w(256), 3, 1, 1, bn_act=True)
+            self.down5 = cb(w(2048), w(512), 3, 1, 1, bn_act=True)
+        self.fab = nn.Sequential(cb(w(512), w(256), 3, 1, 1, g=w(256), bn_act=True), nn.Dropout(0.15))
+        self.cfgb = nn.Sequential(cb(w(512), w(512), 3, 2, 1, g=w(512), bn_act=True), nn.Dropout(0.15))
+        self.gfu4 = GFU(w(256), w(256), w(256), v2)
+        self.gfu3 = GFU(w(128), w(256), w(128), v2)
+        self.gfu2 = GFU(w(64), w(128), w(64), v2)
+        self.gfu1 = GFU(w(32), w(64), w(32), v2)
+        self.apf1 = APF(w(512), w(512), w(256), num_classes, v2)
+        self.apf2 = APF(w(256), w(256), w(128), num_classes, v2)
+        self.apf3 = APF(w(128), w(128), w(64), num_classes, v2)
+        self.apf4 = APF(w(64), w(64), w(32), num_classes, v2)
         # The official v1 calls the final classifier `classifier`, v2 `seghead`.
         self.head_name = 'seghead' if v2 else 'classifier'
-        setattr(self, self.head_name, SegHead(32, num_classes))
+        setattr(self, self.head_name, SegHead(w(32), num_classes))
 
     def forward(self, x):
         size = x.shape[2:]
@@ -272,7 +292,7 @@ def build_block(block, channels, numClasses):
     raise ValueError(f'unknown block {block}')
 
 
-def build(variant='v1', encoder='resnet18', numClasses=19, inChannels=3, parityInit=0.0, block=None, channels=32):
+def build(variant='v1', encoder='resnet18', numClasses=19, inChannels=3, parityInit=0.0, block=None, channels=32, widthMultiplier=1.0):
     """The model, or with `block` one module for block-level parity ('ssam-v1', 'ssam-v2', 'crb',
     'apf-v1', 'apf-v2', 'gfu-v1', 'gfu-v2'; `channels` wide, see TwoInputs for APF/GFU inputs).
 
@@ -281,7 +301,7 @@ def build(variant='v1', encoder='resnet18', numClasses=19, inChannels=3, parityI
     decoder multiplies branches (SSAM·conv, and v2's unbounded SSAM is itself a product), so with
     PyTorch's default init its attention terms fade to nothing and with a larger gain they overflow;
     ~1 keeps them in play."""
-    model = build_block(block, channels, numClasses) if block else S2FPN(variant, encoder, numClasses, inChannels)
+    model = build_block(block, channels, numClasses) if block else S2FPN(variant, encoder, numClasses, inChannels, widthMultiplier)
     if parityInit:
         with torch.no_grad():
             for name, m in model.named_modules():
