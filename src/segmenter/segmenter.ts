@@ -92,7 +92,8 @@ export class Segmenter {
   readonly classes: readonly string[];
   readonly palette: readonly RGB[];
   private readonly forward: CompiledFunction;
-  private readonly inputSize?: readonly [number, number];
+  /** The fixed size [height, width] every image is run at, if any (the option, else the checkpoint's validation size). */
+  readonly inputSize?: readonly [number, number];
   private disposed = false;
 
   private constructor(

@@ -1,0 +1,135 @@
+/**
+ * The webcam page under load: the built web app (dist/web-app, built first if missing) in headless
+ * Chromium with vtest.avi as a fake 640×480 camera, person segmentation and background blur on
+ * every frame, for N seconds. Every few seconds it samples the model's frame rate (frames / time in
+ * segmentPeople), the end-to-end frame rate (frames shown / wall time, camera wait included), the
+ * JS heap and the ArrayBuffer stores (wasm memory included) after a forced GC (CDP); then prints
+ * the table and the first-vs-last memory after warm-up (a per-frame leak shows as steady growth;
+ * 300 seconds is the soak).
+ *
+ *   npx tsx bench/web.ts [seconds=60] [--threads 2] [--backend wasm|webgpu] [--proc 480]
+ *                        [--sample-every 5] [--warmup 10] [--model checkpoint.safetensors] [--size HxW]
+ *
+ * The model is models/portrait at its own input size when shipped; else --model; else the tests'
+ * random-weight person SegFormer-B0 at 224×224, the portrait recipes' input size (a stand-in: its
+ * speed is that of a B0, not of whatever is shipped). Needs Debian chromium, ffmpeg and opencv-doc.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { parseArgs } from '../src/cli/command.js';
+import type { DecodedImage } from '../src/data/image.js';
+import { buildApp } from '../scripts/build-web.js';
+import { launchChromium, NO_CHROMIUM, chromiumPath, pageErrors, waitForPage } from '../test/web/chromium.js';
+import { findVtest, hasFfmpeg, makeY4m, videoFrameRgb } from '../test/web/fake-camera.js';
+import { calibratedPersonCheckpoint, REPO, shippedModel, writeCheckpoint } from '../test/web/models.js';
+import { startStaticServer } from '../test/web/server.js';
+
+const MiB = 2 ** 20;
+const CAMERA = { seconds: 4, width: 640, height: 480, fps: 15 };
+const STAND_IN_SIZE: [number, number] = [224, 224];
+
+const { positional, options } = parseArgs(process.argv.slice(2), { options: ['threads', 'backend', 'proc', 'sample-every', 'warmup', 'model', 'size'] });
+function num(name: string, raw: string | undefined, def: number): number {
+  const v = raw === undefined ? def : Number(raw);
+  if (!(Number.isFinite(v) && v > 0)) throw new Error(`${name} must be a positive number, got '${raw}'`);
+  return v;
+}
+const seconds = num('seconds', positional[0], 60);
+const threads = num('--threads', options.threads as string | undefined, 2);
+const backend = (options.backend as string | undefined) ?? 'wasm';
+const proc = num('--proc', options.proc as string | undefined, 480);
+const every = num('--sample-every', options['sample-every'] as string | undefined, seconds <= 20 ? 2 : 5);
+const warmup = num('--warmup', options.warmup as string | undefined, Math.min(10, seconds / 4));
+
+const chromium = chromiumPath();
+const vtest = findVtest();
+if (!chromium) throw new Error(NO_CHROMIUM);
+if (!vtest || !hasFfmpeg()) throw new Error('bench/web needs ffmpeg and vtest.avi (Debian opencv-doc)');
+if (!existsSync(join(REPO, 'dist/web-app/index.html'))) {
+  console.log('building the web app (npm run build:web)…');
+  await buildApp();
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'segkit-bench-web-'));
+try {
+  const y4m = makeY4m(vtest, dir, CAMERA);
+  // The model: shipped portrait, a given checkpoint, or the stand-in.
+  let query = '';
+  let modelName: string;
+  const mounts = [{ prefix: '/', dir: join(REPO, 'dist/web-app') }];
+  const size = options.size as string | undefined;
+  if (options.model) {
+    const file = options.model as string;
+    mounts.push({ prefix: '/bench/', dir: dirname(file) });
+    query = `model=/bench/${encodeURIComponent(basename(file))}&${size ? `size=${size}&` : ''}`;
+    modelName = file;
+  } else if (shippedModel('portrait') && !size) {
+    modelName = 'models/portrait (shipped)';
+  } else {
+    const frame: DecodedImage = { data: videoFrameRgb(vtest, 0, 320, 240, CAMERA.fps), width: 320, height: 240, channels: 3 };
+    await writeCheckpoint(await calibratedPersonCheckpoint(frame, STAND_IN_SIZE), join(dir, 'person.safetensors'));
+    mounts.push({ prefix: '/bench/', dir });
+    query = `model=/bench/person.safetensors&size=${size ?? STAND_IN_SIZE.join('x')}&`;
+    modelName = 'stand-in: random person SegFormer-B0 (decoder 32)';
+  }
+  const server = await startStaticServer(mounts);
+  const browser = await launchChromium({ fakeVideo: y4m });
+  try {
+    const page = await browser.newPage();
+    const errors = pageErrors(page);
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Performance.enable');
+    await page.goto(`${server.url}/index.html?${query}threads=${threads}&backend=${backend}&proc=${proc}&effect=blur`);
+    await waitForPage(page, 'window.segkitApp.error || window.segkitApp.frames >= 2', 'first frames', 180_000, errors);
+    const stats = async () => {
+      await cdp.send('HeapProfiler.collectGarbage');
+      // usedSize: JS objects; backingStorageSize: ArrayBuffer stores, the wasm memory (weights, activations) included.
+      const heap = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number; totalSize: number; backingStorageSize?: number };
+      const app = (await page.evaluate('({ frames: segkitApp.frames, modelMs: segkitApp.modelMs, error: segkitApp.error, stats: segkitApp.stats })')) as {
+        frames: number;
+        modelMs: number;
+        error: string;
+        stats: { threads: number; backend: string; frame: number[]; inputSize: number[] | null; crossOriginIsolated: boolean };
+      };
+      if (app.error) throw new Error(`the page failed: ${app.error}`);
+      return { t: performance.now(), heap: heap.usedSize, buffers: heap.backingStorageSize ?? NaN, ...app };
+    };
+    const start = await stats();
+    const rows: { t: number; frames: number; modelFps: number; e2eFps: number; heap: number; buffers: number }[] = [];
+    let prev = start;
+    for (let k = 1; k * every <= seconds + 1e-9; k++) {
+      await new Promise((r) => setTimeout(r, Math.max(0, start.t + k * every * 1000 - performance.now())));
+      const s = await stats();
+      const frames = s.frames - prev.frames;
+      rows.push({ t: (s.t - start.t) / 1000, frames, modelFps: frames ? (1000 * frames) / (s.modelMs - prev.modelMs) : 0, e2eFps: (1000 * frames) / (s.t - prev.t), heap: s.heap, buffers: s.buffers });
+      prev = s;
+    }
+    const info = start.stats;
+    console.log(`\nsegkit web app, webcam page, ${seconds} s — ${modelName}`);
+    console.log(`chromium ${chromium}, ${backend}, threads ${info.threads}${info.crossOriginIsolated ? '' : ' (not isolated)'}; camera ${CAMERA.width}×${CAMERA.height} @ ${CAMERA.fps} fps, frames processed at ${info.frame.join('×')}, model input ${info.inputSize ? `${info.inputSize[1]}×${info.inputSize[0]}` : 'frame size'} (W×H); background blur`);
+    console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores\n`);
+    console.log('|   t (s) | frames | model FPS | end-to-end FPS | JS heap (MiB) | ArrayBuffers + wasm (MiB) |');
+    console.log('|--------:|-------:|----------:|---------------:|--------------:|--------------------------:|');
+    for (const r of rows) {
+      console.log(`| ${r.t.toFixed(1).padStart(7)} | ${String(r.frames).padStart(6)} | ${r.modelFps.toFixed(1).padStart(9)} | ${r.e2eFps.toFixed(1).padStart(14)} | ${(r.heap / MiB).toFixed(2).padStart(13)} | ${(r.buffers / MiB).toFixed(1).padStart(25)} |`);
+    }
+    const after = rows.filter((r) => r.t >= warmup);
+    const total = rows.reduce((a, r) => a + r.frames, 0);
+    const modelMs = prev.modelMs - start.modelMs;
+    console.log(`\noverall: ${total} frames, model ${total ? ((1000 * total) / modelMs).toFixed(1) : '–'} FPS, end-to-end ${((1000 * total) / (prev.t - start.t)).toFixed(1)} FPS`);
+    if (after.length >= 2) {
+      const [a, b] = [after[0]!, after[after.length - 1]!];
+      const change = (x: number, y: number) => `${y >= x ? '+' : ''}${((y - x) / 1024).toFixed(0)} KiB`;
+      console.log(`after the ${warmup} s warm-up (GC before each sample), first → last: JS heap ${(a.heap / MiB).toFixed(2)} → ${(b.heap / MiB).toFixed(2)} MiB (${change(a.heap, b.heap)}); ArrayBuffers + wasm ${(a.buffers / MiB).toFixed(1)} → ${(b.buffers / MiB).toFixed(1)} MiB (${change(a.buffers, b.buffers)}); ${a.t.toFixed(0)} s → ${b.t.toFixed(0)} s`);
+    } else {
+      console.log(`JS heap: fewer than two samples after the ${warmup} s warm-up; run longer`);
+    }
+    if (errors.length) console.log(`page errors: ${errors.join(' | ')}`);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,143 @@
+/**
+ * `createSegmenter` for the browser: the same call and options as in Node, with models fetched
+ * over HTTP (`<modelBaseUrl>/<name>/model.safetensors` for a shipped name, or any checkpoint URL)
+ * and run on onnxruntime-web (wasm by default, WebGPU on request).
+ *
+ * ```ts
+ * const segmenter = await createSegmenter('camvid');            // fetches models/camvid/model.safetensors
+ * const { labels, width, height, classes } = await segmenter.segment(imgElement);
+ * await segmenter.dispose();
+ * ```
+ */
+import type { DecodedImage, ImageSource } from '../data/image.js';
+import type { RGB } from '../data/labels/types.js';
+import { webCodec } from '../data/image-web.js';
+import { onnxruntimeWeb as ort, webRuntime } from '../engine/runtime/web.js';
+import { createOrtRuntime } from '../engine/runtime/ort.js';
+import type { Runtime } from '../engine/runtime/runtime.js';
+import { parseSafetensors } from '../io/safetensors.js';
+import { Segmenter, type Segmentation, type SegmenterOptions } from '../segmenter/segmenter.js';
+import { checkpointFromSafetensors } from '../train/checkpoint-format.js';
+import { configureWasm, type WasmSettings } from './ort-env.js';
+import { isDecodedImage, readPixels, type ImageDataLike, type WebImageInput } from './pixels.js';
+
+export type WebBackend = 'wasm' | 'webgpu';
+
+export interface WebSegmenterOptions extends SegmenterOptions, WasmSettings {
+  /** Where shipped models are served: `<modelBaseUrl>/<name>/model.safetensors` (default 'models/', relative to the page). */
+  modelBaseUrl?: string;
+  /** 'wasm' (default) or 'webgpu' (needs `navigator.gpu`; ops WebGPU lacks run on wasm). */
+  backend?: WebBackend;
+  /** Download progress of the checkpoint, in bytes (`total` is 0 when the server sends no length). */
+  onProgress?: (loaded: number, total: number) => void;
+}
+
+/** A shipped model's name (letters, digits, '-') rather than a URL. */
+const MODEL_NAME = /^[a-z0-9-]+$/;
+
+/** The URL a shipped name or a checkpoint URL stands for. */
+export function modelUrl(nameOrUrl: string, modelBaseUrl = 'models/'): string {
+  if (!nameOrUrl) throw new Error("createSegmenter: expected a shipped model's name (e.g. 'camvid', 'portrait') or a checkpoint URL, got an empty string");
+  if (!MODEL_NAME.test(nameOrUrl)) return nameOrUrl;
+  return `${modelBaseUrl.endsWith('/') ? modelBaseUrl : `${modelBaseUrl}/`}${nameOrUrl}/model.safetensors`;
+}
+
+async function fetchBytes(url: string, nameOrUrl: string, onProgress?: (loaded: number, total: number) => void): Promise<Uint8Array> {
+  const named = MODEL_NAME.test(nameOrUrl) ? ` for model '${nameOrUrl}'` : '';
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw new Error(`createSegmenter: cannot fetch ${url}${named}: ${(e as Error).message}`, { cause: e });
+  }
+  if (!res.ok) {
+    const hint = named ? ` (shipped models are served as <modelBaseUrl>/<name>/model.safetensors; set modelBaseUrl, or pass a checkpoint URL)` : '';
+    throw new Error(`createSegmenter: cannot fetch ${url}${named}: HTTP ${res.status} ${res.statusText}${hint}`);
+  }
+  const total = Number(res.headers.get('content-length') ?? 0);
+  if (!onProgress || !res.body) return new Uint8Array(await res.arrayBuffer());
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.length;
+    onProgress(loaded, total);
+  }
+  const out = new Uint8Array(loaded);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/**
+ * Fails early, with the reason, where WebGPU cannot run: sessions are created at the first
+ * `segment`, and onnxruntime's own error there does not say that the GPU was the problem.
+ */
+async function checkWebGpu(): Promise<void> {
+  const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } }).navigator?.gpu;
+  if (!gpu) throw new Error("createSegmenter: backend 'webgpu' needs WebGPU, and this browser has none (navigator.gpu is undefined; it also needs a secure context, https or localhost); use backend: 'wasm'");
+  if (!(await gpu.requestAdapter())) throw new Error("createSegmenter: backend 'webgpu': navigator.gpu.requestAdapter() found no usable GPU adapter (WebGPU disabled or no supported GPU); use backend: 'wasm'");
+}
+
+/** WebGPU first; onnxruntime-web places the nodes WebGPU cannot run on its wasm CPU provider. */
+const webgpuRuntime: Runtime = createOrtRuntime('onnxruntime-web (webgpu)', ort as never, 0, ['webgpu', 'wasm']);
+
+/** What a browser segmenter takes: browser images, decoded pixels, encoded bytes or an image URL. */
+export type WebSegmentInput = WebImageInput | ImageDataLike | DecodedImage | ImageSource;
+
+/** A {@link Segmenter} that also takes the browser's image types, and says how it runs. */
+export class WebSegmenter {
+  readonly classes: readonly string[];
+  readonly palette: readonly RGB[];
+  /** The fixed [height, width] the model runs at, if any. */
+  readonly inputSize?: readonly [number, number];
+
+  constructor(
+    /** The platform-neutral segmenter underneath. */
+    readonly segmenter: Segmenter,
+    /** The checkpoint's URL. */
+    readonly url: string,
+    readonly backend: WebBackend,
+    /** onnxruntime-web's wasm threads in force (1 unless the page is cross-origin isolated). */
+    readonly threads: number,
+  ) {
+    this.classes = segmenter.classes;
+    this.palette = segmenter.palette;
+    this.inputSize = segmenter.inputSize;
+  }
+
+  /**
+   * Segments an image: an element, canvas, bitmap or ImageData (read at its natural size), decoded
+   * pixels, encoded bytes, or an image URL. The labels are at the image's size.
+   */
+  async segment(image: WebSegmentInput): Promise<Segmentation> {
+    if (typeof image === 'string' || image instanceof Uint8Array || image instanceof ArrayBuffer || isDecodedImage(image)) return this.segmenter.segment(image);
+    return this.segmenter.segment(readPixels(image));
+  }
+
+  async dispose(): Promise<void> {
+    await this.segmenter.dispose();
+  }
+}
+
+/**
+ * Loads a shipped model by name or a segkit checkpoint by URL and compiles it for onnxruntime-web.
+ * Threads and `wasmPaths` apply to the whole page and are fixed by the first segmenter created.
+ */
+export async function createSegmenter(nameOrUrl: string, o: WebSegmenterOptions = {}): Promise<WebSegmenter> {
+  const backend = o.backend ?? 'wasm';
+  if (backend !== 'wasm' && backend !== 'webgpu') throw new Error(`createSegmenter: backend must be 'wasm' or 'webgpu', got ${JSON.stringify(backend)}`);
+  if (backend === 'webgpu') await checkWebGpu();
+  const { threads } = configureWasm({ threads: o.threads, wasmPaths: o.wasmPaths });
+  const url = modelUrl(nameOrUrl, o.modelBaseUrl);
+  const bytes = await fetchBytes(url, nameOrUrl, o.onProgress);
+  const checkpoint = checkpointFromSafetensors(parseSafetensors(bytes, url));
+  const segmenter = Segmenter.fromCheckpoint(checkpoint, webCodec, backend === 'webgpu' ? webgpuRuntime : webRuntime, { ...o, threads }, url);
+  return new WebSegmenter(segmenter, url, backend, threads);
+}
