@@ -19,7 +19,7 @@ import type { Runtime } from '../engine/runtime/runtime.js';
 import type { Tensor } from '../engine/tensor.js';
 import { resizeBilinearNCHW } from '../inference/nchw.js';
 import { runInference, type SlideMode, type WholeMode } from '../inference/run.js';
-import { labelsFromScores, probabilities as toProbabilities } from '../inference/scores.js';
+import { labelsFromScores, probabilities as toProbabilities, type ScoresKind } from '../inference/scores.js';
 import { crfMeanField, type CrfOptions } from '../losses/crf.js';
 import { createModel } from '../models/index.js';
 import type { SegmentationModel } from '../models/segmentation-model.js';
@@ -67,6 +67,9 @@ export interface Segmentation {
   probabilities?: Float32Array;
 }
 
+/** Output sizes whose upsampling graphs a segmenter keeps (a folder of differently sized photos evicts the oldest). */
+const MAX_UPSAMPLERS = 8;
+
 /** A fixed Resize(keepRatio: false) in a config's validation pipeline: the size the model was validated at. */
 function fixedValSize(config: unknown): [number, number] | undefined {
   const pipeline = (config as { data?: { valPipeline?: { type: string; scale?: [number, number]; keepRatio?: boolean }[] } } | undefined)?.data?.valPipeline;
@@ -95,12 +98,14 @@ export class Segmenter {
   /** The fixed size [height, width] every image is run at, if any (the option, else the checkpoint's validation size). */
   readonly inputSize?: readonly [number, number];
   private disposed = false;
+  /** Score upsampling + argmax graphs by output size, most recently used last (see upsampledLabels). */
+  private readonly upsamplers = new Map<string, CompiledFunction>();
 
   private constructor(
     readonly model: SegmentationModel,
     meta: { classes: readonly string[]; palette?: readonly RGB[]; config?: unknown },
     private readonly codec: Pick<ImageCodec, 'decodeImage'>,
-    runtime: Runtime,
+    private readonly runtime: Runtime,
     private readonly o: SegmenterOptions,
   ) {
     this.classes = meta.classes;
@@ -150,13 +155,48 @@ export class Segmenter {
       threshold: this.o.threshold,
     });
     let { scores, labels } = r;
-    if (this.inputSize) {
+    if (this.inputSize && this.o.probabilities) {
       scores = resizeBilinearNCHW(scores, h, w);
       labels = labelsFromScores(scores, r.kind, this.o.threshold);
+    } else if (this.inputSize) {
+      labels = await this.upsampledLabels(scores, r.kind, h, w);
     }
     const out: Segmentation = { labels: labels instanceof Uint8Array ? labels : Uint8Array.from(labels), width: w, height: h, classes: this.classes, palette: this.palette };
     if (this.o.probabilities) out.probabilities = (r.kind === 'probabilities' ? scores : toProbabilities(scores)).f32;
     return out;
+  }
+
+  /**
+   * Labels at the image's size from scores at the model's: bilinear upsampling (half-pixel centres,
+   * as resizeBilinearNCHW) and the argmax or threshold, as one small weightless onnxruntime graph per
+   * output size. Several times faster than the same loops in JavaScript (at 360×480 with 11
+   * classes they cost as much as the road model itself), and only labels come back.
+   */
+  private async upsampledLabels(scores: HostTensor, kind: ScoresKind, h: number, w: number): Promise<Uint8Array> {
+    const key = `${scores.shape.join('x')}→${h}x${w}`;
+    let f = this.upsamplers.get(key);
+    if (f) this.upsamplers.delete(key); // re-inserted below as the most recently used
+    else {
+      const binary = scores.shape[1] === 1;
+      const t = this.o.threshold ?? 0.5;
+      if (binary && !(t > 0 && t < 1)) throw new Error(`Segmenter: threshold must be in (0, 1), got ${t}`);
+      // sigmoid(z) > t ⇔ z > log(t / (1 − t)), as labelsFromScores.
+      const cut = kind === 'logits' ? Math.log(t / (1 - t)) : t;
+      f = compile(
+        (s: Tensor) => {
+          const up = s.resize({ size: [h, w], mode: 'bilinear', alignCorners: false });
+          return (binary ? up.gt(cut).squeeze(1) : up.argmax(1)).cast('uint8');
+        },
+        { runtime: this.runtime, threads: this.o.threads },
+      );
+      if (this.upsamplers.size >= MAX_UPSAMPLERS) {
+        const [oldest, g] = this.upsamplers.entries().next().value!;
+        this.upsamplers.delete(oldest);
+        await g.dispose();
+      }
+    }
+    this.upsamplers.set(key, f);
+    return (await f.run(scores)).data as Uint8Array;
   }
 
   /** HWC uint8 → 1×3×H×W float32 normalised as the model expects (grey expanded, alpha dropped). */
@@ -180,5 +220,8 @@ export class Segmenter {
   async dispose(): Promise<void> {
     this.disposed = true;
     await this.forward.dispose();
+    const upsamplers = [...this.upsamplers.values()];
+    this.upsamplers.clear();
+    for (const f of upsamplers) await f.dispose();
   }
 }

@@ -29,20 +29,65 @@ function checkpoint(config?: unknown): Checkpoint {
   return { meta: { format: 'segkit-checkpoint/1', iteration: 0, model: { name: 'segformer', options }, classes: ['a', 'b', 'c'], config }, model: model.stateDict(), optimizer: {} };
 }
 
-/** The model's raw logits on an RGB image, normalised here from the model's mean/std. */
-async function rawLogits(c: Checkpoint, img: DecodedImage): Promise<HostTensor> {
+/** The model's raw logits on an RGB image (float pixels allowed), normalised here from the model's mean/std. */
+async function rawLogits(c: Checkpoint, img: { data: ArrayLike<number> }, [h, w]: [number, number] = [H, W]): Promise<HostTensor> {
   const model = createModel('segformer', options);
   model.loadStateDict(c.model);
   model.eval();
   const { mean, std } = model.normalization;
-  const x = new Float32Array(3 * W * H);
-  for (let ch = 0; ch < 3; ch++) for (let p = 0; p < W * H; p++) x[ch * W * H + p] = (img.data[p * 3 + ch]! / 255 - mean[ch]!) / std[ch]!;
+  const x = new Float32Array(3 * w * h);
+  for (let ch = 0; ch < 3; ch++) for (let p = 0; p < w * h; p++) x[ch * w * h + p] = (img.data[p * 3 + ch]! / 255 - mean[ch]!) / std[ch]!;
   const f = compileModule(model, { runtime: nodeRuntime, threads: 1 });
   try {
-    return (await f.run(new HostTensor(x, [1, 3, H, W]))) as HostTensor;
+    return (await f.run(new HostTensor(x, [1, 3, h, w]))) as HostTensor;
   } finally {
     await f.dispose();
   }
+}
+
+/** Half-pixel bilinear source taps of one output coordinate (PyTorch align_corners=False, clamped). */
+function taps(o: number, inSize: number, outSize: number): [number, number, number] {
+  const s = Math.max(0, ((o + 0.5) * inSize) / outSize - 0.5);
+  const i0 = Math.min(Math.floor(s), inSize - 1);
+  return [i0, Math.min(i0 + 1, inSize - 1), s - i0];
+}
+
+/** HWC RGB resized bilinearly in float64 (the Segmenter resizes its input the same way). */
+function resizeRgb(src: ArrayLike<number>, w: number, h: number, oh: number, ow: number): Float64Array {
+  const out = new Float64Array(oh * ow * 3);
+  for (let y = 0; y < oh; y++) {
+    const [y0, y1, fy] = taps(y, h, oh);
+    for (let x = 0; x < ow; x++) {
+      const [x0, x1, fx] = taps(x, w, ow);
+      for (let ch = 0; ch < 3; ch++) {
+        const v = (yy: number, xx: number) => src[(yy * w + xx) * 3 + ch]!;
+        out[(y * ow + x) * 3 + ch] = (1 - fy) * ((1 - fx) * v(y0, x0) + fx * v(y0, x1)) + fy * ((1 - fx) * v(y1, x0) + fx * v(y1, x1));
+      }
+    }
+  }
+  return out;
+}
+
+/** K planes h×w upsampled bilinearly to oh×ow in float64. */
+function upsample(z: Float64Array, k: number, h: number, w: number, oh: number, ow: number): Float64Array {
+  const out = new Float64Array(k * oh * ow);
+  for (let y = 0; y < oh; y++) {
+    const [y0, y1, fy] = taps(y, h, oh);
+    for (let x = 0; x < ow; x++) {
+      const [x0, x1, fx] = taps(x, w, ow);
+      for (let c = 0; c < k; c++) {
+        const v = (yy: number, xx: number) => z[c * h * w + yy * w + xx]!;
+        out[c * oh * ow + y * ow + x] = (1 - fy) * ((1 - fx) * v(y0, x0) + fx * v(y0, x1)) + fy * ((1 - fx) * v(y1, x0) + fx * v(y1, x1));
+      }
+    }
+  }
+  return out;
+}
+
+function argmax(z: Float64Array, k: number, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let p = 0; p < n; p++) for (let c = 1; c < k; c++) if (z[c * n + p]! > z[out[p]! * n + p]!) out[p] = c;
+  return out;
 }
 
 describe('Segmenter', () => {
@@ -96,6 +141,29 @@ describe('Segmenter', () => {
     } finally {
       await Promise.all([s.dispose(), t.dispose(), u.dispose()]);
     }
+  });
+
+  test('with a fixed input size, labels are the argmax of the bilinearly upsampled logits (float64 reference); sessions per size are capped and released', async () => {
+    // The labels-only path upsamples and takes the argmax in an onnxruntime graph; the reference
+    // upsamples the model's stride-4 logits to its 32×32 input, then to the image, in float64 with
+    // half-pixel centres here.
+    const logits = await rawLogits(c, { ...rgb, data: resizeRgb(rgb.data, W, H, 32, 32), width: 32, height: 32 }, [32, 32]);
+    const [k, lh, lw] = logits.shape.slice(1) as [number, number, number];
+    const want = argmax(upsample(upsample(Float64Array.from(logits.f32), k, lh, lw, 32, 32), k, 32, 32, H, W), k, H * W);
+    const counting = countingRuntime();
+    const s = Segmenter.fromCheckpoint(c, nodeCodec, counting, { threads: 1, inputSize: [32, 32] });
+    try {
+      const got = (await s.segment(rgb)).labels;
+      let same = 0;
+      for (let i = 0; i < want.length; i++) if (got[i] === want[i]) same++;
+      assert.ok(same >= want.length - 2, `${want.length - same} of ${want.length} labels differ`); // float32 near-ties only
+      // Images of ten other sizes: the oldest upsampling graphs are released, not hoarded.
+      for (let k = 1; k <= 10; k++) await s.segment({ data: textureImage(W + k, H, 3), width: W + k, height: H, channels: 3 });
+      assert.ok(counting.open() <= 1 + 8, `${counting.open()} sessions open`);
+    } finally {
+      await s.dispose();
+    }
+    assert.equal(counting.open(), 0);
   });
 
   test('bad images and use after dispose are clear errors', async () => {
