@@ -17,6 +17,6 @@ export { loadTorchCheckpoint, extractStateDict, type TorchCheckpoint } from './i
 export { CheckpointError } from './io/checkpoint-error.js';
 export * as inference from './inference/index.js';
 export { Segmenter, type Segmentation, type SegmenterOptions } from './segmenter/segmenter.js';
-export { checkpointFromSafetensors, serializeCheckpoint, type Checkpoint, type CheckpointMeta } from './train/checkpoint-format.js';
+export { checkpointFromSafetensors, serializeCheckpoint, weightsOnly, type Checkpoint, type CheckpointMeta, type WeightStorage } from './train/checkpoint-format.js';
 export { renderCurves, type ScalarRecord } from './train/curves.js';
 export * as effects from './segmenter/effects.js';

@@ -11,3 +11,5 @@ export { loadTrainConfig, checkTrainConfig, ConfigError, type TrainConfig } from
 export { BUILTIN_CONFIGS, listConfigs } from './train/configs/index.js';
 export { saveCheckpoint, loadCheckpoint, latestCheckpoint } from './train/checkpoint.js';
 export { writeConfusionHeatmap } from './metrics/heatmap-node.js';
+export * as onnxExport from './export/index.js';
+export { writeExport } from './export/export-files.js';

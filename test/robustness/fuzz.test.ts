@@ -14,7 +14,7 @@ import { describeFailure, runTarget } from './runner.js';
 import { TARGETS } from './targets.js';
 
 /** Cases per target in CI, sized so that all of them take about 10 s on a loaded 2-core machine. */
-const CI_CASES: Record<string, number> = { safetensors: 15_000, pth: 10_000, png: 15_000, list: 4_000, checkpoint: 12_000 };
+const CI_CASES: Record<string, number> = { safetensors: 15_000, pth: 10_000, png: 15_000, list: 4_000, checkpoint: 12_000, onnx: 10_000 };
 const CI_SEED = 20261121;
 
 describe('mutator', () => {

@@ -17,6 +17,15 @@ import { blockLabel, pngGrey, pngGrey16, tempDir } from '../data/helpers.js';
 import { buildZip, bytes, tensorPickle, torchZip, u32 } from '../io/builders.js';
 import { bytesSource, looksLikeZip, ZipReader } from '../../src/io/zip.js';
 import { choose, mutate, mutateFields, mutateJson, type Field } from './mutate.js';
+import { encodeOnnx } from '../../src/export/onnx-encode.js';
+import { readOnnx } from '../../src/export/onnx-read.js';
+import { foldBatchNorm } from '../../src/export/fold-batchnorm.js';
+import { exportModuleOnnx } from '../../src/nn/compile.js';
+import { manualSeed } from '../../src/nn/init.js';
+import { BatchNorm2d } from '../../src/nn/layers/norm.js';
+import { Conv2d } from '../../src/nn/layers/conv.js';
+import { ReLU } from '../../src/nn/layers/activation.js';
+import { Sequential } from '../../src/nn/layers/container.js';
 import type { FuzzTarget } from './runner.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -246,5 +255,24 @@ const checkpoint: FuzzTarget = {
   },
 };
 
+const onnx: FuzzTarget = {
+  name: 'onnx',
+  about: "readOnnx (segkit export's protobuf reader), then encodeOnnx of what it read",
+  async prepare() {
+    // A small conv-BN-ReLU graph as segkit writes it, and the same graph after the export passes.
+    manualSeed(1);
+    const net = new Sequential(new Conv2d(3, 4, 3, { padding: 1 }), new BatchNorm2d(4), new ReLU()).eval();
+    const written = exportModuleOnnx(net, [{ shape: [1, 3, 5, 6] }], { metadata: { classes: '["a","b"]' } });
+    const folded = readOnnx(written);
+    foldBatchNorm(folded);
+    return {
+      seeds: [written, encodeOnnx(folded)],
+      tokens: [new Uint8Array([0x08]), new Uint8Array([0x12]), new Uint8Array([0x3a]), new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f]), new Uint8Array([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01])],
+      contract: {},
+      run: (input) => encodeOnnx(readOnnx(input)).length,
+    };
+  },
+};
+
 /** All targets, in report order. */
-export const TARGETS: readonly FuzzTarget[] = [safetensors, pth, png, list, checkpoint];
+export const TARGETS: readonly FuzzTarget[] = [safetensors, pth, png, list, checkpoint, onnx];

@@ -147,7 +147,7 @@ describe('Segmenter', () => {
     // The labels-only path upsamples and takes the argmax in an onnxruntime graph; the reference
     // upsamples the model's stride-4 logits to its 32×32 input, then to the image, in float64 with
     // half-pixel centres here.
-    const logits = await rawLogits(c, { ...rgb, data: resizeRgb(rgb.data, W, H, 32, 32), width: 32, height: 32 }, [32, 32]);
+    const logits = await rawLogits(c, { data: resizeRgb(rgb.data, W, H, 32, 32) }, [32, 32]);
     const [k, lh, lw] = logits.shape.slice(1) as [number, number, number];
     const want = argmax(upsample(upsample(Float64Array.from(logits.f32), k, lh, lw, 32, 32), k, 32, 32, H, W), k, H * W);
     const counting = countingRuntime();
