@@ -19,6 +19,7 @@ import type { Runtime } from '../engine/runtime/runtime.js';
 import { createModel, listModels } from '../models/index.js';
 import type { SegmentationModel } from '../models/segmentation-model.js';
 import type { Checkpoint, CheckpointMeta } from '../train/checkpoint-format.js';
+import { modelFromCheckpoint as loadModel } from '../segmenter/model-from-checkpoint.js';
 import { calibrateRanges } from './calibrate.js';
 import type { ExportContract } from './contract.js';
 import { metadataProps } from './contract.js';
@@ -78,27 +79,9 @@ export interface ExportedModel {
   report: ExportReport;
 }
 
-/** Rejects NaN/±Inf weights up front (a diverged run): they would otherwise surface as NaN outputs. */
-function checkFinite(model: SegmentationModel, source: string): void {
-  for (const [k, p] of model.namedState()) {
-    if (p.value.dtype !== 'float32') continue;
-    const d = p.value.f32;
-    for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i]!)) throw new Error(`${source}: weight '${k}' holds ${d[i]} at element ${i}; a checkpoint with non-finite weights cannot be exported (did training diverge?)`);
-  }
-}
-
 /** The checkpoint's model with its weights, in eval mode; errors name the checkpoint. */
 export function modelFromCheckpoint(c: Checkpoint, source = 'checkpoint'): SegmentationModel {
-  const model = createModel(c.meta.model.name, c.meta.model.options);
-  try {
-    model.loadStateDict(c.model);
-  } catch (e) {
-    throw new Error(`${source}: its weights do not fit the model it declares (${c.meta.model.name} ${JSON.stringify(c.meta.model.options ?? {})}): ${(e as Error).message}`, { cause: e });
-  }
-  checkFinite(model, source);
-  const binary = model.numClasses === 1;
-  if (c.meta.classes.length !== (binary ? 2 : model.numClasses)) throw new Error(`${source}: names ${c.meta.classes.length} classes but its model predicts ${model.numClasses}${binary ? ' (binary)' : ''}`);
-  return model.eval();
+  return loadModel(c, source, 'be exported');
 }
 
 /** The input channels a checkpoint's model takes: its `inChannels` option or the registry default. */

@@ -21,10 +21,10 @@ import { resizeBilinearNCHW } from '../inference/nchw.js';
 import { runInference, type SlideMode, type WholeMode } from '../inference/run.js';
 import { labelsFromScores, probabilities as toProbabilities, type ScoresKind } from '../inference/scores.js';
 import { crfMeanField, type CrfOptions } from '../losses/crf.js';
-import { createModel } from '../models/index.js';
 import type { SegmentationModel } from '../models/segmentation-model.js';
 import { compileModule } from '../nn/compile.js';
 import type { Checkpoint } from '../train/checkpoint-format.js';
+import { modelFromCheckpoint } from './model-from-checkpoint.js';
 
 export interface SegmenterOptions {
   /** onnxruntime intra-op threads (default: the runtime's default, all cores in Node). */
@@ -77,20 +77,6 @@ function fixedValSize(config: unknown): [number, number] | undefined {
   return r ? [r.scale![1], r.scale![0]] : undefined;
 }
 
-/**
- * Rejects NaN/±Inf weights up front: they would otherwise surface per pixel as NaN scores, far from
- * their cause (a diverged training run saved to disk).
- */
-function checkFinite(model: SegmentationModel, source: string): void {
-  for (const [k, p] of model.namedState()) {
-    if (p.value.dtype !== 'float32') continue;
-    const d = p.value.f32;
-    for (let i = 0; i < d.length; i++) {
-      if (!Number.isFinite(d[i]!)) throw new Error(`${source}: weight '${k}' holds ${d[i]} at element ${i}; a checkpoint with non-finite weights cannot segment (did training diverge?)`);
-    }
-  }
-}
-
 export class Segmenter {
   readonly classes: readonly string[];
   readonly palette: readonly RGB[];
@@ -126,17 +112,7 @@ export class Segmenter {
    * the declared model, non-finite weights, a class list of the wrong length.
    */
   static fromCheckpoint(c: Checkpoint, codec: Pick<ImageCodec, 'decodeImage'>, runtime: Runtime, o: SegmenterOptions = {}, source = 'checkpoint'): Segmenter {
-    const model = createModel(c.meta.model.name, c.meta.model.options);
-    try {
-      model.loadStateDict(c.model);
-    } catch (e) {
-      throw new Error(`${source}: its weights do not fit the model it declares (${c.meta.model.name} ${JSON.stringify(c.meta.model.options ?? {})}): ${(e as Error).message}`, { cause: e });
-    }
-    checkFinite(model, source);
-    const binary = model.numClasses === 1;
-    if (c.meta.classes.length !== (binary ? 2 : model.numClasses)) {
-      throw new Error(`${source}: names ${c.meta.classes.length} classes but its model predicts ${model.numClasses}${binary ? ' (binary)' : ''}`);
-    }
+    const model = modelFromCheckpoint(c, source);
     return new Segmenter(model, c.meta, codec, runtime, o);
   }
 

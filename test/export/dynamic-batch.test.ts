@@ -18,7 +18,7 @@ import { parseDynamic } from '../../src/export/options.js';
 import { pruneDeadNodes } from '../../src/export/prune.js';
 import { syntheticImages } from '../../src/export/segmenter-agreement.js';
 import { Conv2d, Module, exportModuleOnnx, manualSeed } from '../../src/nn/index.js';
-import { TINY, runOnnx, tinyCheckpoint } from './helpers.js';
+import { TINY, runOnnx, tinyCheckpoint, maxRelative } from './helpers.js';
 
 const S = TINY.size;
 
@@ -30,16 +30,6 @@ function stack(ts: HostTensor[]): HostTensor {
     o += t.size;
   }
   return new HostTensor(d, [ts.length, ...ts[0]!.shape.slice(1)]);
-}
-
-function maxRelative(a: Float32Array, b: Float32Array): number {
-  let worst = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return worst / scale;
 }
 
 /** Splits channels into two half-batches and back: its reshape targets are [2N, …] and [N, …]. */

@@ -23,6 +23,7 @@ import { pruneDeadNodes } from '../../src/export/prune.js';
 import { findOnnxPython } from '../../src/export/onnx-checker.js';
 import { BatchNorm2d, Conv2d, Module, exportModuleOnnx, manualSeed } from '../../src/nn/index.js';
 import { kaimingUniformDefault } from '../../src/nn/init.js';
+import { maxRelative } from './helpers.js';
 
 function randomTensor(shape: number[], seed: number, f: (u: number) => number = (u) => u * 2 - 1): HostTensor {
   let s = seed;
@@ -82,16 +83,6 @@ async function run(bytes: Uint8Array, x: HostTensor): Promise<Float32Array> {
   }
 }
 
-function relativeDifference(a: Float32Array, b: Float32Array): number {
-  let worst = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return worst / scale;
-}
-
 function folded(bytes: Uint8Array): { m: OnnxModel; bytes: Uint8Array; report: ReturnType<typeof foldBatchNorm> } {
   const m = readOnnx(bytes);
   const report = foldBatchNorm(m);
@@ -115,13 +106,13 @@ describe('BatchNorm folding', () => {
     assert.deepEqual(weightsOf(f.m), weightsOf(readOnnx(original)), 'folded weights keep the conv weight names');
     assert.ok(f.m.graph.nodes.filter((n) => n.opType.startsWith('Conv')).every((n) => n.inputs.length === 3), 'every folded conv has a bias (the bias-free ones gain one)');
     const [a, b] = [await run(f.bytes, x), await run(original, x)];
-    const d = relativeDifference(a, b);
+    const d = maxRelative(a, b);
     assert.ok(d <= 1e-5, `folded vs unfolded: relative difference ${d}`);
     // The comparison can fail: folding with the wrong ε already shows.
     const wrong = readOnnx(original);
     for (const n of wrong.graph.nodes) if (n.opType === 'BatchNormalization') n.attributes = [{ name: 'epsilon', type: 'FLOAT', f: 0.1 }];
     foldBatchNorm(wrong);
-    assert.ok(relativeDifference(await run(encodeOnnx(wrong), x), b) > 1e-3, 'a wrong fold is detected');
+    assert.ok(maxRelative(await run(encodeOnnx(wrong), x), b) > 1e-3, 'a wrong fold is detected');
   });
 
   test('the onnx package (python3-onnx) also finds no BatchNormalization in the folded file', async (t) => {
@@ -147,7 +138,7 @@ describe('BatchNorm folding', () => {
     const original = exportModuleOnnx(net.eval(), [{ shape }]);
     const f = folded(original);
     assert.deepEqual(f.report, { folded: 0, remaining: 1 });
-    assert.ok(relativeDifference(await run(f.bytes, x), await run(original, x)) <= 1e-6);
+    assert.ok(maxRelative(await run(f.bytes, x), await run(original, x)) <= 1e-6);
   });
 
   test('reading and re-encoding is exact: the same outputs, bit for bit', async () => {

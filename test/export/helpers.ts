@@ -50,3 +50,14 @@ export function agreement(a: ArrayLike<number | bigint>, b: ArrayLike<number | b
   for (let i = 0; i < a.length; i++) if (Number(a[i]) === Number(b[i])) eq++;
   return eq / a.length;
 }
+
+/** Largest absolute difference over the reference's largest magnitude. */
+export function maxRelative(a: Float32Array, b: Float32Array): number {
+  let worst = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+    scale = Math.max(scale, Math.abs(b[i]!));
+  }
+  return worst / scale;
+}

@@ -13,22 +13,12 @@ import { exportCheckpoint } from '../../src/export/export-model.js';
 import { prepareInput } from '../../src/export/exported-segmenter.js';
 import { syntheticImages } from '../../src/export/segmenter-agreement.js';
 import { argmaxChannels, sigmoid, softmaxChannels } from '../../src/inference/scores.js';
-import { TINY, agreement, exportedLabels, runOnnx, tinyCheckpoint } from './helpers.js';
+import { TINY, agreement, exportedLabels, maxRelative, runOnnx, tinyCheckpoint } from './helpers.js';
 
 const S = TINY.size;
 const input = `1x3x${S}x${S}`;
 const [image] = syntheticImages(1, S, S) as [DecodedImage];
 const nhwc = (img: DecodedImage) => new HostTensor(img.data, [1, img.height, img.width, 3], 'uint8');
-
-function maxRelative(a: Float32Array, b: Float32Array): number {
-  let worst = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return worst / scale;
-}
 
 describe('--uint8 input', () => {
   test('raw RGB bytes in the uint8 graph give the float graph’s logits and labels', async () => {
