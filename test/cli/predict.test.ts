@@ -335,8 +335,8 @@ describe('segkit predict', () => {
     await writeFile(notes, 'hello');
     await assert.rejects(predictCommand.run([notes]), /'.*notes\.txt' is neither an image \(\.jpg, \.jpeg, \.png, \.webp\), a video \(\.mp4, .*\.y4m\) nor a folder/);
     await assert.rejects(predictCommand.run([join(dir, 'missing.png')]), /no such file or folder: .*missing\.png/);
-    // No model is shipped yet: the default names the model it looked for.
-    await assert.rejects(predictCommand.run([file]), /no model 'camvid'/);
+    // An unknown model name lists the shipped ones.
+    await assert.rejects(predictCommand.run([file, '--model', 'nope']), /no model 'nope': not a shipped model \(camvid[,)]/);
     const clash = join(dir, 'clash');
     await mkdir(clash);
     await writeFile(join(clash, 'a.png'), await encodePng(testImage(40, 30, 1)));
