@@ -16,7 +16,7 @@ import { eg1800Data, loop } from './common.js';
 
 const withFlip = (data: TrainConfig['data']): TrainConfig['data'] => ({ ...data, trainPipeline: [{ type: 'RandomFlip', prob: 0.5 }, ...data.trainPipeline] });
 
-export const PORTRAIT_EPOCHS = 40;
+export const PORTRAIT_EPOCHS = 50;
 
 export const portraitConfigs: TrainConfig[] = [
   {
@@ -37,6 +37,6 @@ export const portraitConfigs: TrainConfig[] = [
     loss: { type: 'ce' },
     optimizer: { type: 'adam', lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-4 },
     schedule: { type: 'poly', power: 0.9, minLr: 0, warmupIters: 200, warmupStartFactor: 1 / 3 },
-    train: loop({ epochs: PORTRAIT_EPOCHS }, 365),
+    train: loop({ epochs: PORTRAIT_EPOCHS }, 360),
   },
 ];
