@@ -31,6 +31,23 @@ export function camvidData(crop: readonly [number, number], batchSize: number, r
   };
 }
 
+/**
+ * CamVid at reduced resolution [h, w]: train frames rescaled around that size (ratio 0.75–2.0) and
+ * cropped to it, val frames resized to it; the Segmenter upsamples the scores back to the frame.
+ */
+export function camvidDataAt(size: readonly [number, number], batchSize: number): DataConfig {
+  const data = camvidData(size, batchSize, [0.75, 2.0]);
+  data.trainPipeline = data.trainPipeline.map((t) => (t.type === 'RandomResize' ? { ...t, scale: [size[1], size[0]] } : t));
+  data.valPipeline = [{ type: 'Resize', scale: [size[1], size[0]], keepRatio: false }, { type: 'Normalize' }];
+  return data;
+}
+
+/**
+ * S2-FPN's schedule (architectures.md §5.9): warm-up from lr/3, then poly 0.9. Its 500 warm-up
+ * iterations belong to 150-epoch runs; short runs warm up for a tenth of their length.
+ */
+export const warmPoly = (iters: number) => ({ type: 'poly', power: 0.9, minLr: 0, warmupIters: Math.min(500, Math.round(iters / 10)), warmupStartFactor: 1 / 3 }) as const;
+
 export function cityscapesData(crop: readonly [number, number], batchSize: number): DataConfig {
   return {
     dataset: 'cityscapes',

@@ -5,18 +5,11 @@
  * random rescale by 0.75–2.0, crop, flip.
  */
 import type { TrainConfig } from '../config.js';
-import { CAMVID_ENET_WEIGHTS, CITYSCAPES_ENET_WEIGHTS, camvidData, cityscapesData, loop } from './common.js';
-
-/** Warm-up from lr/3 then poly 0.9; the 500 warm-up iterations belong to 150-epoch runs, short runs warm up for a tenth of their length. */
-const warmPoly = (iters: number) => ({ type: 'poly', power: 0.9, minLr: 0, warmupIters: Math.min(500, Math.round(iters / 10)), warmupStartFactor: 1 / 3 }) as const;
+import { CAMVID_ENET_WEIGHTS, CITYSCAPES_ENET_WEIGHTS, camvidData, camvidDataAt, cityscapesData, loop, warmPoly } from './common.js';
 
 const camvid = (encoder: string, iters: number, crop: [number, number], valScale?: [number, number], variant: 'v1' | 'v2' = 'v2'): TrainConfig => {
-  const data = camvidData(crop, 8, [0.75, 2.0]);
   // Reduced-resolution runs train on rescaled frames and validate on val frames resized alike.
-  if (valScale) {
-    data.trainPipeline = data.trainPipeline.map((t) => (t.type === 'RandomResize' ? { ...t, scale: [valScale[1], valScale[0]] } : t));
-    data.valPipeline = [{ type: 'Resize', scale: [valScale[1], valScale[0]], keepRatio: false }, { type: 'Normalize' }];
-  }
+  const data = valScale ? camvidDataAt(valScale, 8) : camvidData(crop, 8, [0.75, 2.0]);
   const short = encoder.replace('resnet', 'r');
   return {
     name: `s2fpn${variant === 'v1' ? '-v1' : ''}_${short}_b8-${iters >= 1000 ? `${iters / 1000}k` : iters}_camvid-${crop[0]}x${crop[1]}`,
