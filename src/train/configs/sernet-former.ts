@@ -23,13 +23,13 @@ export const sernetFormerConfigs: TrainConfig[] = [
     train: loop({ epochs: 80 }, 1000),
   },
   {
-    name: 'sernet-former_fastseg_b8-1k_camvid-176x240',
+    name: 'sernet-former_fastseg_b8-600_camvid-176x240',
     description: 'SERNet-Former (FastSeg form) on CamVid at 176×240 with the shipped road model\'s Adam recipe',
     model: { name: 'sernet-former', options: {} },
     data: camvidDataAt([176, 240], 8),
     loss: { type: 'ce', classWeights: CAMVID_ENET_WEIGHTS },
     optimizer: { type: 'adam', lr: 3e-4, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 2e-4 },
-    schedule: warmPoly(1000),
-    train: loop({ iters: 1000 }, 250),
+    schedule: warmPoly(600),
+    train: loop({ iters: 600 }, 200),
   },
 ];
