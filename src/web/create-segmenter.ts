@@ -18,6 +18,7 @@ import type { Runtime } from '../engine/runtime/runtime.js';
 import { parseSafetensors } from '../io/safetensors.js';
 import { Segmenter, type Segmentation, type SegmenterOptions } from '../segmenter/segmenter.js';
 import { checkpointFromSafetensors } from '../train/checkpoint-format.js';
+import { fetchBytes } from './fetch-bytes.js';
 import { configureWasm, type WasmSettings } from './ort-env.js';
 import { isDecodedImage, readPixels, type ImageDataLike, type WebImageInput } from './pixels.js';
 
@@ -42,37 +43,11 @@ export function modelUrl(nameOrUrl: string, modelBaseUrl = 'models/'): string {
   return `${modelBaseUrl.endsWith('/') ? modelBaseUrl : `${modelBaseUrl}/`}${nameOrUrl}/model.safetensors`;
 }
 
-async function fetchBytes(url: string, nameOrUrl: string, onProgress?: (loaded: number, total: number) => void): Promise<Uint8Array> {
+/** A checkpoint download, with errors naming the model and where shipped models are served. */
+function fetchCheckpoint(url: string, nameOrUrl: string, onProgress?: (loaded: number, total: number) => void): Promise<Uint8Array> {
   const named = MODEL_NAME.test(nameOrUrl) ? ` for model '${nameOrUrl}'` : '';
-  let res: Response;
-  try {
-    res = await fetch(url);
-  } catch (e) {
-    throw new Error(`createSegmenter: cannot fetch ${url}${named}: ${(e as Error).message}`, { cause: e });
-  }
-  if (!res.ok) {
-    const hint = named ? ` (shipped models are served as <modelBaseUrl>/<name>/model.safetensors; set modelBaseUrl, or pass a checkpoint URL)` : '';
-    throw new Error(`createSegmenter: cannot fetch ${url}${named}: HTTP ${res.status} ${res.statusText}${hint}`);
-  }
-  const total = Number(res.headers.get('content-length') ?? 0);
-  if (!onProgress || !res.body) return new Uint8Array(await res.arrayBuffer());
-  const chunks: Uint8Array[] = [];
-  let loaded = 0;
-  const reader = res.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    loaded += value.length;
-    onProgress(loaded, total);
-  }
-  const out = new Uint8Array(loaded);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  const httpHint = named ? ` (shipped models are served as <modelBaseUrl>/<name>/model.safetensors; set modelBaseUrl, or pass a checkpoint URL)` : '';
+  return fetchBytes(url, { what: `createSegmenter: cannot fetch ${url}${named}`, httpHint, onProgress });
 }
 
 /**
@@ -136,7 +111,9 @@ export async function createSegmenter(nameOrUrl: string, o: WebSegmenterOptions 
   if (backend === 'webgpu') await checkWebGpu();
   const { threads } = configureWasm({ threads: o.threads, wasmPaths: o.wasmPaths });
   const url = modelUrl(nameOrUrl, o.modelBaseUrl);
-  const bytes = await fetchBytes(url, nameOrUrl, o.onProgress);
+  // An exported graph carries its own pre/post-processing and cannot take the Segmenter's options.
+  if (/\.onnx([?#].*)?$/i.test(url)) throw new Error(`createSegmenter: ${url} is an exported ONNX file; load it with loadExportedSegmenter(url) (createSegmenter takes segkit checkpoints, .safetensors)`);
+  const bytes = await fetchCheckpoint(url, nameOrUrl, o.onProgress);
   const checkpoint = checkpointFromSafetensors(parseSafetensors(bytes, url));
   const segmenter = Segmenter.fromCheckpoint(checkpoint, webCodec, backend === 'webgpu' ? webgpuRuntime : webRuntime, { ...o, threads }, url);
   return new WebSegmenter(segmenter, url, backend, threads);

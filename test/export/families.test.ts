@@ -15,39 +15,17 @@ import { nodeRuntime } from '../../src/engine/runtime/node.js';
 import { labelAgreement } from '../../src/export/evaluate-exports.js';
 import { exportModel } from '../../src/export/export-model.js';
 import { syntheticImages } from '../../src/export/segmenter-agreement.js';
-import { createModel } from '../../src/models/index.js';
-import { manualSeed } from '../../src/nn/init.js';
 import { Segmenter } from '../../src/segmenter/segmenter.js';
-import type { Checkpoint } from '../../src/train/checkpoint-format.js';
+import { FAMILY_CASES, familyLabel, familyModel } from './family-cases.js';
 import { exportedLabels } from './helpers.js';
-
-interface Case {
-  family: string;
-  options: Record<string, unknown>;
-  size: number;
-  seed: number;
-}
-
-const CASES: Case[] = [
-  { family: 's2fpn', options: { variant: 'v1', encoder: 'resnet18', numClasses: 4 }, size: 64, seed: 1 },
-  { family: 's2fpn', options: { variant: 'v2', encoder: 'resnet18', numClasses: 4 }, size: 64, seed: 1 },
-  { family: 'segformer', options: { encoder: 'mit-b0', decoderHiddenSize: 32, numClasses: 4 }, size: 32, seed: 1 },
-  { family: 'serseg-former', options: { numClasses: 3 }, size: 32, seed: 1 },
-  { family: 'setr', options: { variant: 'naive', encoder: 'vit-t16', imgSize: 32, numClasses: 4 }, size: 32, seed: 4 },
-  { family: 'sernet-former', options: { numClasses: 4 }, size: 32, seed: 2 },
-];
 
 const bgr = (img: DecodedImage): DecodedImage => ({ ...img, data: img.data.map((_, i) => img.data[i - (i % 3) + 2 - (i % 3)]!) });
 
 describe('export of every model family agrees with the Segmenter', () => {
-  for (const c of CASES) {
-    const label = `${c.family} ${JSON.stringify(c.options)} at ${c.size}×${c.size}`;
-    test(label, async () => {
-      manualSeed(c.seed);
-      const model = createModel(c.family, c.options);
+  for (const c of FAMILY_CASES) {
+    test(familyLabel(c), async () => {
+      const { model, meta, checkpoint: ckpt } = familyModel(c);
       const k = c.options.numClasses as number;
-      const meta = { format: 'segkit-checkpoint/1' as const, iteration: 0, model: { name: c.family, options: c.options }, classes: Array.from({ length: k }, (_, i) => `class${i}`) };
-      const ckpt: Checkpoint = { meta, model: model.stateDict(), optimizer: {} };
       const [img] = syntheticImages(1, c.size, c.size) as [DecodedImage];
 
       const segmenter = Segmenter.fromCheckpoint(ckpt, nodeCodec, nodeRuntime, { threads: 1 });
