@@ -5,6 +5,7 @@
 // ffmpeg when it is installed, and the usage errors.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -243,6 +244,13 @@ describe('segkit predict', () => {
     const err = meanAbs(got.data, await viaJpeg(want, 40, 30));
     t.diagnostic(`mean |overlay − formula| after JPEG: ${err.toFixed(4)}`);
     assert.ok(err < 0.1, `mean |overlay − formula| = ${err.toFixed(3)} after the same JPEG encoding`);
+  });
+
+  test('person model without an effect: labels, colour map and overlay, no matte needed', async (t) => {
+    const out = join(dir, 'out-person-plain');
+    assert.equal((await predict(t, join(folder, 'img_02.png'), '--checkpoint', personCkpt, '--out', out, '--overlay')).code, 0);
+    for (const f of ['labels/img_02.png', 'color/img_02.png', 'overlay/img_02.jpg']) assert.ok(existsSync(join(out, f)), `${f} was not written`);
+    assert.ok(!existsSync(join(out, 'alpha')), 'no matte folder without --alpha');
   });
 
   test('person model: --alpha is 255·sigmoid of the upsampled logit, --background and --blur composite with it', async (t) => {

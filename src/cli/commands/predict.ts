@@ -142,7 +142,8 @@ async function predictImage(file: string, segmenter: Segmenter, o: PredictOption
     await writeFileAtomic(at('color', '.png'), await encodePng(colorMap(seg)));
   }
   if (o.overlay) await jpeg(at('overlay', '.jpg'), overlay(img, seg));
-  if (plane === undefined) return;
+  // The matte needs the person probabilities, which the segmenter computes only when an effect is asked.
+  if (plane === undefined || !(o.alpha || o.blur || o.background !== undefined)) return;
   const alpha = personMatte(seg, plane);
   if (o.alpha) await writeFileAtomic(at('alpha', '.png'), await encodePng({ data: matteToBytes(alpha), width, height, channels: 1 }));
   if (o.blur) await jpeg(at('blur', '.jpg'), effects.blur(img, alpha));
