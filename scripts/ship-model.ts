@@ -2,7 +2,7 @@
  * Ships a trained model in the package and writes its model card from measurements:
  *
  *   npx tsx scripts/ship-model.ts <camvid|portrait> <work-dir> [--checkpoint FILE] [--frames N]
- *                                 [--storage float16|int8]
+ *                                 [--storage float16|int8] [--compare WORK_DIR]
  *
  * 1. Takes the run's best checkpoint (best_<metric>_iter_N.safetensors; or --checkpoint), drops the
  *    optimizer state, stores the weights as float16 (default) or with int8 convolution weights (for
@@ -11,7 +11,8 @@
  * 3. Times the model alone with `segkit benchmark --checkpoint` at its input size, and the whole
  *    `createSegmenter(name).segment(image)` (resize in, model, resize out, argmax) on N validation
  *    frames at their native size.
- * 4. Reads the training time from the work dir's log.txt.
+ * 4. Reads the training time from the work dir's log.txt. With --compare, measures another run's best
+ *    checkpoint (e.g. the mission's SERNet-Former on the same data) the same way, for a table beside it.
  * 5. Writes models/<name>/README.md: the card, every number in it from the steps above, with the
  *    commands that produced them.
  */
@@ -37,6 +38,8 @@ interface ModelCardText {
   task: string;
   data: string;
   limitations: string[];
+  /** Why the other family of `--compare` is not the one shipped, under the comparison table. */
+  comparison?: string;
 }
 
 const CARDS: Record<string, ModelCardText> = {
@@ -49,14 +52,16 @@ const CARDS: Record<string, ModelCardText> = {
       'Runs at half resolution (180×240) for speed; thin structures (poles, sign posts, distant pedestrians and cyclists) are the weakest classes — see the per-class table.',
       'CamVid is for research use; so are these weights.',
     ],
+    comparison:
+      "SERNet-Former (FastSeg's form) is the mission's model, so it was trained on the same data with the same recipe and input scale (176×240: it needs multiples of 16). Each of its training steps costs more (see the MACs), and it was given a shorter run than the shipped model (the iterations a working session allowed), so compare the validation curves at the same iterations, not the last numbers.",
   },
   portrait: {
     title: 'portrait: person/background segmentation (EG1800)',
     task: 'Separates the person from the background in a portrait photo or video-call frame (2 classes). The default model of the person helpers (`segmentPeople`, background blur and replacement).',
     data: 'EG1800 (Shen et al. 2016): Flickr portraits with hand-made masks; 1290 training images, of which a fixed 10 % (129, drawn with the run seed) is held out for choosing the checkpoint and reporting the numbers below. The official test split is not in the data.',
     limitations: [
-      'Portraits: one or a few people facing the camera, upper body. Full-body, crowd and back-facing views are outside the training distribution.',
-      'Fine hair and transparent objects get a hard edge; use `featherMask`/`smoothMasks` for compositing.',
+      'Portraits: one or a few people facing the camera, upper body. Full-body, crowd and back-facing views are outside the training distribution; small, distant people (a street scene, a surveillance view) are often missed.',
+      'The mask is computed at 224×224 by a decoder working at a quarter of that: at the photo\'s size its edges step in blocks of a few pixels, and fine hair and transparent objects get a hard edge. Use `featherMask`/`smoothMasks` when compositing.',
       'EG1800 comes from Flickr for research use; so do these weights.',
     ],
   },
@@ -86,6 +91,68 @@ function trainingHours(workDir: string): { hours: number; resumed: boolean } | n
 
 const pct = (v: number) => (100 * v).toFixed(2);
 
+interface Measured {
+  evalReport: { mIoU: number; aAcc: number; mAcc: number; images: number; split: string; perClass: { name: string; iou: number; acc: number }[]; table: string };
+  bench: { complexity: { gmacs: number }; timing: { latencyMs: { median: number }; fps: number } };
+  inH: number;
+  inW: number;
+}
+
+/** `segkit eval` on the config's validation images, then `segkit benchmark` at the config's input size. */
+function measure(file: string, config: TrainConfig): Measured {
+  const inputSize = (config.data.valPipeline?.find((t) => t.type === 'Resize') as { scale?: [number, number] } | undefined)?.scale;
+  const [inW, inH] = inputSize ?? [480, 360];
+  const out = mkdtempSync(join(tmpdir(), 'segkit-ship-'));
+  try {
+    const table = run(['eval', file, '--out', out]);
+    const evalReport = { ...JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8')), table };
+    run(['benchmark', '--checkpoint', file, '--input', `1x3x${inH}x${inW}`, '--iters', '200', '--json', join(out, 'bench.json')]);
+    const bench = JSON.parse(readFileSync(join(out, 'bench.json'), 'utf8'));
+    return { evalReport, bench, inH, inW };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+/** The trainer's validation mIoU by iteration, from the work dir's scalars.jsonl. */
+function valCurve(workDir: string): { iter: number; mIoU: number }[] {
+  return readFileSync(join(workDir, 'scalars.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, number>)
+    .filter((r) => r['val/mIoU'] !== undefined)
+    .map((r) => ({ iter: r.iter!, mIoU: r['val/mIoU']! }));
+}
+
+const curveText = (c: { iter: number; mIoU: number }[]) => c.map((p) => `${pct(p.mIoU)} (${p.iter})`).join(', ');
+
+/**
+ * Another family's run on the same data, measured like the shipped model (its best checkpoint,
+ * float32), for the card's comparison table.
+ */
+async function compared(workDir: string, shipped: { config: TrainConfig; workDir: string; params: number; m: Measured; iteration: number }, note?: string): Promise<string> {
+  const file = bestCheckpoint(workDir);
+  const ckpt = await loadCheckpoint(file);
+  const config = ckpt.meta.config as TrainConfig;
+  const m = measure(file, config);
+  const params = createModel(ckpt.meta.model.name, ckpt.meta.model.options as never).numParameters();
+  const row = (name: string, c: TrainConfig, dir: string, p: number, x: Measured, iteration: number, storage: string) => {
+    const hours = trainingHours(dir);
+    return `| \`${name}\` | \`${c.name}\` | ${(p / 1e6).toFixed(2)} M | ${x.bench.complexity.gmacs.toFixed(2)} at ${x.inH}×${x.inW} | ${hours ? `${hours.hours.toFixed(2)} h` : 'not recorded'} | ${iteration} | ${curveText(valCurve(dir))} | **${pct(x.evalReport.mIoU)}** (${storage}) | ${x.bench.timing.latencyMs.median.toFixed(1)} ms |`;
+  };
+  return `## Beside other families
+
+The same data and validation frames; each run's best checkpoint measured by this script the same
+way (\`segkit eval\`, \`segkit benchmark\`). The trainer validates at the model's input size; the
+eval column is at full resolution.
+
+| model | recipe | params | GMACs | training | checkpoint iteration | val mIoU during training (iteration) | eval mIoU | model latency |
+|---|---|---|---|---|---|---|---|---|
+${row(shipped.config.model.name, shipped.config, shipped.workDir, shipped.params, shipped.m, shipped.iteration, 'shipped file')}
+${row(config.model.name, config, workDir, params, m, ckpt.meta.iteration, 'float32 checkpoint')}
+${note ? `\n${note}\n` : ''}`;
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const flag = (name: string) => {
@@ -97,9 +164,10 @@ async function main(): Promise<void> {
   };
   const explicit = flag('--checkpoint');
   const frames = Number(flag('--frames') ?? 50);
+  const compare = flag('--compare');
   const storage = (flag('--storage') ?? 'float16') as WeightStorage;
   const [name, workDir] = args;
-  if (!name || !workDir || !CARDS[name]) throw new Error(`usage: ship-model.ts <${Object.keys(CARDS).join('|')}> <work-dir> [--checkpoint FILE] [--frames N]`);
+  if (!name || !workDir || !CARDS[name]) throw new Error(`usage: ship-model.ts <${Object.keys(CARDS).join('|')}> <work-dir> [--checkpoint FILE] [--frames N] [--storage float16|int8] [--compare WORK_DIR]`);
   const text = CARDS[name]!;
   const source = explicit ?? bestCheckpoint(workDir);
   const ckpt = await loadCheckpoint(source);
@@ -114,22 +182,9 @@ async function main(): Promise<void> {
   const params = createModel(ckpt.meta.model.name, ckpt.meta.model.options as never).numParameters();
   console.log(`wrote ${file} (${megabytes.toFixed(2)} MB, ${params} parameters) from ${source}`);
 
-  // 2. Accuracy of the shipped weights, as stored.
-  const out = mkdtempSync(join(tmpdir(), 'segkit-ship-'));
-  let evalReport: { mIoU: number; aAcc: number; mAcc: number; images: number; split: string; perClass: { name: string; iou: number; acc: number }[] };
-  let bench: { complexity: { gmacs: number }; timing: { latencyMs: { median: number }; fps: number }; runtime: { threads?: number } };
-  const inputSize = (config.data.valPipeline?.find((t) => t.type === 'Resize') as { scale?: [number, number] } | undefined)?.scale;
-  const [inW, inH] = inputSize ?? [480, 360];
-  try {
-    const table = run(['eval', file, '--out', out]);
-    evalReport = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8'));
-    console.log(table);
-    // 3. Speed: the model alone, then the whole segmenter on real frames.
-    run(['benchmark', '--checkpoint', file, '--input', `1x3x${inH}x${inW}`, '--iters', '200', '--json', join(out, 'bench.json')]);
-    bench = JSON.parse(readFileSync(join(out, 'bench.json'), 'utf8'));
-  } finally {
-    rmSync(out, { recursive: true, force: true });
-  }
+  // 2–3. Accuracy of the shipped weights as stored, and the model's speed alone.
+  const { evalReport, bench, inH, inW } = measure(file, config);
+  console.log(evalReport.table);
   const val = (await buildValDataset(config, config.train.seed ?? 0))!;
   const segmenter = await createSegmenter(name);
   const times: number[] = [];
@@ -148,8 +203,9 @@ async function main(): Promise<void> {
   }
   const e2e = latencyStats(times).median;
 
-  // 4. Training time.
+  // 4. Training time, and the run compared with, if any.
   const trained = trainingHours(workDir);
+  const comparison = compare ? await compared(compare, { config, workDir, params, m: { evalReport, bench, inH, inW }, iteration: ckpt.meta.iteration }, text.comparison) : '';
   const machine = machineInfo();
 
   // 5. The card.
@@ -203,7 +259,7 @@ ${perClass}
 | model alone, 1×3×${inH}×${inW} (\`segkit benchmark --checkpoint models/${name}/model.safetensors --input 1x3x${inH}x${inW}\`) | ${bench.timing.latencyMs.median.toFixed(1)} ms | ${bench.timing.fps.toFixed(1)} |
 | \`segmenter.segment(image)\` on ${times.length} decoded ${frameSize} frames: resize, model, resize back, argmax | ${e2e.toFixed(1)} ms | ${(1000 / e2e).toFixed(1)} |
 
-## Limitations
+${comparison ? `${comparison}\n` : ''}## Limitations
 
 ${text.limitations.map((l) => `- ${l}`).join('\n')}
 

@@ -1,5 +1,6 @@
 // The models that ship in the package (models/<name>/model.safetensors), checked against ground
-// truth they were not trained on: the CamVid val frame in samples/ and EG1800 held-out portraits.
+// truth they were not trained on: the CamVid val frame and the EG1800 held-out portrait in samples/,
+// and more EG1800 held-out portraits.
 // Each test skips, saying why, until its model has been trained and shipped.
 import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
@@ -16,6 +17,19 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const modelFile = (name: string) => join(root, 'models', name, 'model.safetensors');
 const notShipped = (name: string) => (existsSync(modelFile(name)) ? false : `models/${name}/model.safetensors is not there yet (train and ship it: see models/README.md)`);
 const MAX_BYTES = 20e6;
+
+/** Pixels labelled person (class 1) in both maps, and in either. */
+function personOverlap(predicted: ArrayLike<number>, truth: ArrayLike<number>): { inter: number; union: number } {
+  let inter = 0;
+  let union = 0;
+  for (let i = 0; i < truth.length; i++) {
+    const a = predicted[i] === 1;
+    const b = truth[i] === 1;
+    if (a && b) inter++;
+    if (a || b) union++;
+  }
+  return { inter, union };
+}
 
 describe('shipped road-scene model (camvid)', { skip: notShipped('camvid') }, () => {
   it('is a self-describing file ≤ 20 MB with the 11 CamVid classes and their palette', async () => {
@@ -63,6 +77,20 @@ describe('shipped portrait model (portrait)', { skip: notShipped('portrait') }, 
     assert.deepEqual(c.meta.classes, ['background', 'person']);
   });
 
+  it('separates the sample portrait (held-out EG1800 00104) like its mask: person IoU ≥ 90 %', async () => {
+    const segmenter = await createSegmenter('portrait', { threads: 2 });
+    try {
+      const r = await segmenter.segment(join(root, 'samples', 'portrait.jpg'));
+      const gt = await decodeLabel(join(root, 'samples', 'portrait-mask.png'));
+      assert.deepEqual([r.width, r.height], [gt.width, gt.height]);
+      const { inter, union } = personOverlap(r.labels, gt.data);
+      console.log(`  portrait on samples/portrait.jpg: person IoU ${((100 * inter) / union).toFixed(1)} %`);
+      assert.ok(inter / union >= 0.9, `${inter}/${union}`);
+    } finally {
+      await segmenter.dispose();
+    }
+  });
+
   const shared = join(root, '..', 'shared', 'datasets', 'eg1800');
   it('finds the person in held-out EG1800 portraits: mean person IoU ≥ 90 % over 10 of them', { skip: existsSync(shared) ? false : `${shared} is absent` }, async () => {
     const c = await loadCheckpoint(modelFile('portrait'));
@@ -74,14 +102,7 @@ describe('shipped portrait model (portrait)', { skip: notShipped('portrait') }, 
       for (let i = 0; i < 10; i++) {
         const s = await held.load(i);
         const r = await segmenter.segment({ data: s.image as Uint8Array, width: s.width, height: s.height, channels: 3 });
-        let inter = 0;
-        let union = 0;
-        for (let p = 0; p < s.label.length; p++) {
-          const a = r.labels[p] === 1;
-          const b = s.label[p] === 1;
-          if (a && b) inter++;
-          if (a || b) union++;
-        }
+        const { inter, union } = personOverlap(r.labels, s.label as Uint8Array);
         sum += inter / union;
       }
     } finally {

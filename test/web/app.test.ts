@@ -18,6 +18,7 @@ import { nodeCodec } from '../../src/data/image-node.js';
 import type { DecodedImage } from '../../src/data/image.js';
 import { CAMVID_CLASSES } from '../../src/data/labels/camvid.js';
 import { nodeRuntime } from '../../src/engine/runtime/node.js';
+import { personPlane } from '../../src/cli/predict-output.js';
 import { blurBackground, featherMask } from '../../src/segmenter/effects.js';
 import { Segmenter } from '../../src/segmenter/segmenter.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
@@ -202,7 +203,9 @@ describe('browser build in headless Chromium', { skip: chromiumPath() ? false : 
       const ref = await nodeSegmenter(person!.checkpoint, { probabilities: true, inputSize: person!.inputSize });
       let raw: Float32Array;
       try {
-        raw = (await ref.segment(input)).probabilities!;
+        // The person plane: a binary model has one, a multi-class model (the shipped portrait) one per class.
+        const plane = personPlane(ref.model.numClasses, ref.classes)!;
+        raw = (await ref.segment(input)).probabilities!.subarray(plane * n, (plane + 1) * n);
       } finally {
         await ref.dispose();
       }
