@@ -53,14 +53,14 @@ const CARDS: Record<string, ModelCardText> = {
       'CamVid is for research use; so are these weights.',
     ],
     comparison:
-      "SERNet-Former (FastSeg's form) is the mission's model, so it was trained on the same data with the same recipe and input scale (176×240: it needs multiples of 16). Each of its training steps costs more (see the MACs), and it was given a shorter run than the shipped model (the iterations a working session allowed), so compare the validation curves at the same iterations, not the last numbers.",
+      "SERNet-Former (FastSeg's form) is the mission's model, so it was trained on the same data with the same recipe and input scale (176×240: it needs multiples of 16). Each of its training steps costs more (see the MACs), and it was given a shorter run than the shipped model (the iterations a working session allowed), so compare the validation curves at the same iterations, not the last numbers. Its training wall time includes the part of the run it spent at low priority beside another training run; alone, a step took about 5 s.",
   },
   portrait: {
     title: 'portrait: person/background segmentation (EG1800)',
     task: 'Separates the person from the background in a portrait photo or video-call frame (2 classes). The default model of the person helpers (`segmentPeople`, background blur and replacement).',
     data: 'EG1800 (Shen et al. 2016): Flickr portraits with hand-made masks; 1290 training images, of which a fixed 10 % (129, drawn with the run seed) is held out for choosing the checkpoint and reporting the numbers below. The official test split is not in the data.',
     limitations: [
-      'Portraits: one or a few people facing the camera, upper body. Full-body, crowd and back-facing views are outside the training distribution; small, distant people (a street scene, a surveillance view) are often missed.',
+      'Portraits: one or a few people facing the camera, upper body. Full-body, crowd and back-facing views are outside the training distribution, and so are small, distant people (a street scene, a surveillance view).',
       'The mask is computed at 224×224 by a decoder working at a quarter of that: at the photo\'s size its edges step in blocks of a few pixels, and fine hair and transparent objects get a hard edge. Use `featherMask`/`smoothMasks` when compositing.',
       'EG1800 comes from Flickr for research use; so do these weights.',
     ],
