@@ -16,7 +16,19 @@ import { eg1800Data, loop } from './common.js';
 
 const withFlip = (data: TrainConfig['data']): TrainConfig['data'] => ({ ...data, trainPipeline: [{ type: 'RandomFlip', prob: 0.5 }, ...data.trainPipeline] });
 
-export const PORTRAIT_EPOCHS = 50;
+/** S2-FPN v1 on a narrowed ResNet-18 with Adam and 2-class CE on every output; the epochs fit the width into 2.5 hours. */
+function s2fpnPortrait(widthMultiplier: number, epochs: number, description: string): TrainConfig {
+  return {
+    name: `s2fpn-v1_r18-w${widthMultiplier}_b16-${epochs}e_eg1800-224x224`,
+    description,
+    model: { name: 's2fpn', options: { variant: 'v1', encoder: 'resnet18', widthMultiplier, numClasses: 2 } },
+    data: withFlip(eg1800Data(224, 16)),
+    loss: { type: 'ce' },
+    optimizer: { type: 'adam', lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-4 },
+    schedule: { type: 'poly', power: 0.9, minLr: 0, warmupIters: 200, warmupStartFactor: 1 / 3 },
+    train: loop({ epochs }, 360),
+  };
+}
 
 export const portraitConfigs: TrainConfig[] = [
   {
@@ -29,14 +41,6 @@ export const portraitConfigs: TrainConfig[] = [
     schedule: { type: 'poly', power: 1, warmupIters: 1500, warmupStartFactor: 1e-6 },
     train: loop({ epochs: 30 }, 500),
   },
-  {
-    name: `s2fpn-v1_r18-w0.25_b16-${PORTRAIT_EPOCHS}e_eg1800-224x224`,
-    description: 'S2-FPN v1 on a quarter-width ResNet-18 on EG1800 portraits from scratch: the shipped portrait model',
-    model: { name: 's2fpn', options: { variant: 'v1', encoder: 'resnet18', widthMultiplier: 0.25, numClasses: 2 } },
-    data: withFlip(eg1800Data(224, 16)),
-    loss: { type: 'ce' },
-    optimizer: { type: 'adam', lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-4 },
-    schedule: { type: 'poly', power: 0.9, minLr: 0, warmupIters: 200, warmupStartFactor: 1 / 3 },
-    train: loop({ epochs: PORTRAIT_EPOCHS }, 360),
-  },
+  s2fpnPortrait(0.25, 50, 'S2-FPN v1 on a quarter-width ResNet-18 on EG1800 portraits from scratch: the first shipped portrait model (89.2 % held-out mIoU)'),
+  s2fpnPortrait(0.5, 44, 'S2-FPN v1 on a half-width ResNet-18 on EG1800 portraits from scratch: four times the MACs of the quarter width, in the same 2.5-hour budget'),
 ];
