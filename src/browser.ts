@@ -6,7 +6,8 @@
  * `npm run build:web` bundles it as one ES module (dist/web/segkit.js).
  */
 export * from './web.js';
-export { createSegmenter, modelUrl, WebSegmenter, type WebSegmenterOptions, type WebBackend, type WebSegmentInput } from './web/create-segmenter.js';
+export { createSegmenter, modelUrl, WebSegmenter, type WebSegmenterOptions, type WebSegmentInput } from './web/create-segmenter.js';
+export type { WebBackend } from './web/backend.js';
 export { loadExportedSegmenter, WebExportedSegmenter, type ExportedWebOptions, type ExportedWebSegmentation } from './web/exported.js';
 export { ExportedSegmenter, type ExportedSegmentation } from './export/exported-segmenter.js';
 export { type ExportContract } from './export/contract.js';

@@ -12,17 +12,13 @@
 import type { DecodedImage, ImageSource } from '../data/image.js';
 import type { RGB } from '../data/labels/types.js';
 import { webCodec } from '../data/image-web.js';
-import { onnxruntimeWeb as ort, webRuntime } from '../engine/runtime/web.js';
-import { createOrtRuntime } from '../engine/runtime/ort.js';
-import type { Runtime } from '../engine/runtime/runtime.js';
 import { parseSafetensors } from '../io/safetensors.js';
 import { Segmenter, type Segmentation, type SegmenterOptions } from '../segmenter/segmenter.js';
 import { checkpointFromSafetensors } from '../train/checkpoint-format.js';
+import { webBackendRuntime, type WebBackend } from './backend.js';
 import { fetchBytes } from './fetch-bytes.js';
 import { configureWasm, type WasmSettings } from './ort-env.js';
 import { isDecodedImage, readPixels, type ImageDataLike, type WebImageInput } from './pixels.js';
-
-export type WebBackend = 'wasm' | 'webgpu';
 
 export interface WebSegmenterOptions extends SegmenterOptions, WasmSettings {
   /** Where shipped models are served: `<modelBaseUrl>/<name>/model.safetensors` (default 'models/', relative to the page). */
@@ -49,19 +45,6 @@ function fetchCheckpoint(url: string, nameOrUrl: string, onProgress?: (loaded: n
   const httpHint = named ? ` (shipped models are served as <modelBaseUrl>/<name>/model.safetensors; set modelBaseUrl, or pass a checkpoint URL)` : '';
   return fetchBytes(url, { what: `createSegmenter: cannot fetch ${url}${named}`, httpHint, onProgress });
 }
-
-/**
- * Fails early, with the reason, where WebGPU cannot run: sessions are created at the first
- * `segment`, and onnxruntime's own error there does not say that the GPU was the problem.
- */
-async function checkWebGpu(): Promise<void> {
-  const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } }).navigator?.gpu;
-  if (!gpu) throw new Error("createSegmenter: backend 'webgpu' needs WebGPU, and this browser has none (navigator.gpu is undefined; it also needs a secure context, https or localhost); use backend: 'wasm'");
-  if (!(await gpu.requestAdapter())) throw new Error("createSegmenter: backend 'webgpu': navigator.gpu.requestAdapter() found no usable GPU adapter (WebGPU disabled or no supported GPU); use backend: 'wasm'");
-}
-
-/** WebGPU first; onnxruntime-web places the nodes WebGPU cannot run on its wasm CPU provider. */
-const webgpuRuntime: Runtime = createOrtRuntime('onnxruntime-web (webgpu)', ort as never, 0, ['webgpu', 'wasm']);
 
 /** What a browser segmenter takes: browser images, decoded pixels, encoded bytes or an image URL. */
 export type WebSegmentInput = WebImageInput | ImageDataLike | DecodedImage | ImageSource;
@@ -106,15 +89,13 @@ export class WebSegmenter {
  * Threads and `wasmPaths` apply to the whole page and are fixed by the first segmenter created.
  */
 export async function createSegmenter(nameOrUrl: string, o: WebSegmenterOptions = {}): Promise<WebSegmenter> {
-  const backend = o.backend ?? 'wasm';
-  if (backend !== 'wasm' && backend !== 'webgpu') throw new Error(`createSegmenter: backend must be 'wasm' or 'webgpu', got ${JSON.stringify(backend)}`);
-  if (backend === 'webgpu') await checkWebGpu();
+  const { backend, runtime } = await webBackendRuntime(o.backend, 'createSegmenter');
   const { threads } = configureWasm({ threads: o.threads, wasmPaths: o.wasmPaths });
   const url = modelUrl(nameOrUrl, o.modelBaseUrl);
   // An exported graph carries its own pre/post-processing and cannot take the Segmenter's options.
   if (/\.onnx([?#].*)?$/i.test(url)) throw new Error(`createSegmenter: ${url} is an exported ONNX file; load it with loadExportedSegmenter(url) (createSegmenter takes segkit checkpoints, .safetensors)`);
   const bytes = await fetchCheckpoint(url, nameOrUrl, o.onProgress);
   const checkpoint = checkpointFromSafetensors(parseSafetensors(bytes, url));
-  const segmenter = Segmenter.fromCheckpoint(checkpoint, webCodec, backend === 'webgpu' ? webgpuRuntime : webRuntime, { ...o, threads }, url);
+  const segmenter = Segmenter.fromCheckpoint(checkpoint, webCodec, runtime, { ...o, threads }, url);
   return new WebSegmenter(segmenter, url, backend, threads);
 }

@@ -1,6 +1,6 @@
 /**
  * Files written by `segkit export` in the browser: an .onnx file (by URL, or its bytes) run on
- * onnxruntime-web's wasm backend with the pre- and post-processing its own metadata prescribes
+ * onnxruntime-web (wasm by default, WebGPU on request) with the pre- and post-processing its own metadata prescribes
  * ({@link ExportedSegmenter}), so the page needs neither the checkpoint nor segkit's compiler.
  *
  * ```ts
@@ -11,15 +11,17 @@
  */
 import { webCodec } from '../data/image-web.js';
 import type { RGB } from '../data/labels/types.js';
-import { webRuntime } from '../engine/runtime/web.js';
 import type { ExportContract } from '../export/contract.js';
 import { ExportedSegmenter, type ExportedSegmentation } from '../export/exported-segmenter.js';
+import { webBackendRuntime, type WebBackend } from './backend.js';
 import type { WebSegmentInput } from './create-segmenter.js';
 import { fetchBytes } from './fetch-bytes.js';
 import { configureWasm, type WasmSettings } from './ort-env.js';
 import { readPixels } from './pixels.js';
 
 export interface ExportedWebOptions extends WasmSettings {
+  /** 'wasm' (default) or 'webgpu' (needs `navigator.gpu`; ops WebGPU lacks run on wasm). */
+  backend?: WebBackend;
   /** Download progress of the .onnx file, in bytes (`total` is 0 when the server sends no length). */
   onProgress?: (loaded: number, total: number) => void;
 }
@@ -43,6 +45,7 @@ export class WebExportedSegmenter {
     readonly source: string,
     /** onnxruntime-web's wasm threads in force (1 unless the page is cross-origin isolated). */
     readonly threads: number,
+    readonly backend: WebBackend,
   ) {
     this.contract = exported.contract;
     this.classes = exported.contract.classes;
@@ -65,11 +68,12 @@ export class WebExportedSegmenter {
 }
 
 /**
- * Loads an exported .onnx file (a URL to fetch, or its bytes) for onnxruntime-web's wasm backend.
+ * Loads an exported .onnx file (a URL to fetch, or its bytes) for onnxruntime-web (`backend`, default wasm).
  * Threads and `wasmPaths` apply to the whole page and are fixed by the first model loaded (as for
  * `createSegmenter`).
  */
 export async function loadExportedSegmenter(urlOrBytes: string | URL | Uint8Array | ArrayBuffer, o: ExportedWebOptions = {}): Promise<WebExportedSegmenter> {
+  const { backend, runtime } = await webBackendRuntime(o.backend, 'loadExportedSegmenter');
   const { threads } = configureWasm({ threads: o.threads, wasmPaths: o.wasmPaths });
   let bytes: Uint8Array;
   let source: string;
@@ -85,9 +89,9 @@ export async function loadExportedSegmenter(urlOrBytes: string | URL | Uint8Arra
   }
   let exported: ExportedSegmenter;
   try {
-    exported = await ExportedSegmenter.create(bytes, webRuntime, { threads, source });
+    exported = await ExportedSegmenter.create(bytes, runtime, { threads, source });
   } catch (e) {
     throw new Error(`loadExportedSegmenter: cannot load ${source} (${bytes.length} bytes): ${(e as Error).message}`, { cause: e });
   }
-  return new WebExportedSegmenter(exported, source, threads);
+  return new WebExportedSegmenter(exported, source, threads, backend);
 }

@@ -11,12 +11,17 @@ export function chromiumPath(): string | undefined {
 
 export const NO_CHROMIUM = 'headless Chromium not found (install Debian chromium: apt-get install chromium, or set CHROMIUM=/path/to/chrome); browser tests skipped';
 
-/** Launches headless Chromium; `fakeVideo` (a .y4m file) becomes the webcam, permission granted. */
-export async function launchChromium(o: { fakeVideo?: string } = {}): Promise<Browser> {
+/**
+ * Launches headless Chromium; `fakeVideo` (a .y4m file) becomes the webcam, permission granted.
+ * `webgpu` exposes WebGPU, which Chromium on Linux keeps behind `--enable-unsafe-webgpu`; with
+ * `--disable-gpu` the adapter is SwiftShader's software one.
+ */
+export async function launchChromium(o: { fakeVideo?: string; webgpu?: boolean } = {}): Promise<Browser> {
   const executablePath = chromiumPath();
   if (!executablePath) throw new Error(NO_CHROMIUM);
   const { chromium } = await import('playwright-core');
   const args = ['--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'];
+  if (o.webgpu) args.push('--enable-unsafe-webgpu');
   if (o.fakeVideo) args.push('--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${o.fakeVideo}`);
   return chromium.launch({ executablePath, headless: true, args });
 }
