@@ -28,6 +28,7 @@ import { latencyStats } from '../src/bench-model/stats.js';
 import { writeFileAtomic } from '../src/io/atomic-file.js';
 import { createModel } from '../src/models/index.js';
 import { createSegmenter } from '../src/segmenter/node.js';
+import { fixedValSize } from '../src/segmenter/segmenter.js';
 import { buildValDataset } from '../src/train/build.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/train/checkpoint.js';
 import { weightsOnly, type WeightStorage } from '../src/train/checkpoint-format.js';
@@ -100,8 +101,7 @@ interface Measured {
 
 /** `segkit eval` on the config's validation images, then `segkit benchmark` at the config's input size. */
 function measure(file: string, config: TrainConfig): Measured {
-  const inputSize = (config.data.valPipeline?.find((t) => t.type === 'Resize') as { scale?: [number, number] } | undefined)?.scale;
-  const [inW, inH] = inputSize ?? [480, 360];
+  const [inH, inW] = fixedValSize(config) ?? [360, 480];
   const out = mkdtempSync(join(tmpdir(), 'segkit-ship-'));
   try {
     const table = run(['eval', file, '--out', out]);

@@ -71,7 +71,7 @@ export interface Segmentation {
 const MAX_UPSAMPLERS = 8;
 
 /** A fixed Resize(keepRatio: false) in a config's validation pipeline: the size the model was validated at. */
-function fixedValSize(config: unknown): [number, number] | undefined {
+export function fixedValSize(config: unknown): [number, number] | undefined {
   const pipeline = (config as { data?: { valPipeline?: { type: string; scale?: [number, number]; keepRatio?: boolean }[] } } | undefined)?.data?.valPipeline;
   const r = pipeline?.find((t) => t.type === 'Resize' && t.keepRatio === false && t.scale);
   return r ? [r.scale![1], r.scale![0]] : undefined;
