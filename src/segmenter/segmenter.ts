@@ -19,7 +19,7 @@ import type { Runtime } from '../engine/runtime/runtime.js';
 import type { Tensor } from '../engine/tensor.js';
 import { resizeBilinearNCHW } from '../inference/nchw.js';
 import { runInference, type SlideMode, type WholeMode } from '../inference/run.js';
-import { labelsFromScores, probabilities as toProbabilities, type ScoresKind } from '../inference/scores.js';
+import { probabilities as toProbabilities, type ScoresKind } from '../inference/scores.js';
 import { crfMeanField, type CrfOptions } from '../losses/crf.js';
 import type { SegmentationModel } from '../models/segmentation-model.js';
 import { compileModule } from '../nn/compile.js';
@@ -132,25 +132,21 @@ export class Segmenter {
       flip: this.o.flip,
       threshold: this.o.threshold,
     });
-    let { scores, labels } = r;
-    if (this.inputSize && this.o.probabilities) {
-      scores = resizeBilinearNCHW(scores, h, w);
-      labels = labelsFromScores(scores, r.kind, this.o.threshold);
-    } else if (this.inputSize) {
-      labels = await this.upsampledLabels(scores, r.kind, h, w);
-    }
+    const up = this.inputSize ? await this.upsampled(r.scores, r.kind, h, w) : undefined;
+    const labels = up?.labels ?? r.labels;
     const out: Segmentation = { labels: labels instanceof Uint8Array ? labels : Uint8Array.from(labels), width: w, height: h, classes: this.classes, palette: this.palette };
-    if (this.o.probabilities) out.probabilities = (r.kind === 'probabilities' ? scores : toProbabilities(scores)).f32;
+    if (this.o.probabilities) out.probabilities = up?.probabilities ?? (r.kind === 'probabilities' ? r.scores : toProbabilities(r.scores)).f32;
     return out;
   }
 
   /**
    * Labels at the image's size from scores at the model's: bilinear upsampling (half-pixel centres,
-   * as resizeBilinearNCHW) and the argmax or threshold, as one small weightless onnxruntime graph per
+   * as resizeBilinearNCHW) and the argmax or threshold, plus the probabilities (softmax, or sigmoid
+   * for one channel) when the segmenter returns them, as one small weightless onnxruntime graph per
    * output size. Several times faster than the same loops in JavaScript (at 360×480 with 11
-   * classes they cost as much as the road model itself), and only labels come back.
+   * classes they cost as much as the road model itself), and only what is asked for comes back.
    */
-  private async upsampledLabels(scores: HostTensor, kind: ScoresKind, h: number, w: number): Promise<Uint8Array> {
+  private async upsampled(scores: HostTensor, kind: ScoresKind, h: number, w: number): Promise<{ labels: Uint8Array; probabilities?: Float32Array }> {
     const key = `${scores.shape.join('x')}→${h}x${w}`;
     let f = this.upsamplers.get(key);
     if (f) this.upsamplers.delete(key); // re-inserted below as the most recently used
@@ -160,10 +156,13 @@ export class Segmenter {
       if (binary && !(t > 0 && t < 1)) throw new Error(`Segmenter: threshold must be in (0, 1), got ${t}`);
       // sigmoid(z) > t ⇔ z > log(t / (1 − t)), as labelsFromScores.
       const cut = kind === 'logits' ? Math.log(t / (1 - t)) : t;
+      const probabilities = this.o.probabilities;
       f = compile(
         (s: Tensor) => {
           const up = s.resize({ size: [h, w], mode: 'bilinear', alignCorners: false });
-          return (binary ? up.gt(cut).squeeze(1) : up.argmax(1)).cast('uint8');
+          const labels = (binary ? up.gt(cut).squeeze(1) : up.argmax(1)).cast('uint8');
+          if (!probabilities) return labels;
+          return [labels, kind === 'probabilities' ? up : binary ? up.sigmoid() : up.softmax(1)];
         },
         { runtime: this.runtime, threads: this.o.threads, spin: false },
       );
@@ -174,7 +173,10 @@ export class Segmenter {
       }
     }
     this.upsamplers.set(key, f);
-    return (await f.run(scores)).data as Uint8Array;
+    const out = await f.run(scores);
+    if (!this.o.probabilities) return { labels: (out as HostTensor).data as Uint8Array };
+    const [labels, probabilities] = out as [HostTensor, HostTensor];
+    return { labels: labels.data as Uint8Array, probabilities: probabilities.f32 };
   }
 
   /** HWC uint8 → 1×3×H×W float32 normalised as the model expects (grey expanded, alpha dropped). */

@@ -166,6 +166,36 @@ describe('Segmenter', () => {
     assert.equal(counting.open(), 0);
   });
 
+  test('with a fixed input size and probabilities, they are the softmax of the upsampled logits (float64 reference), the labels their argmax', async () => {
+    // This path also runs in the upsampling graph: softmax over K after the bilinear upsampling.
+    const logits = await rawLogits(c, { data: resizeRgb(rgb.data, W, H, 32, 32) }, [32, 32]);
+    const [k, lh, lw] = logits.shape.slice(1) as [number, number, number];
+    const z = upsample(upsample(Float64Array.from(logits.f32), k, lh, lw, 32, 32), k, 32, 32, H, W);
+    const n = H * W;
+    const want = new Float64Array(k * n);
+    for (let p = 0; p < n; p++) {
+      let max = -Infinity;
+      for (let ch = 0; ch < k; ch++) max = Math.max(max, z[ch * n + p]!);
+      let sum = 0;
+      for (let ch = 0; ch < k; ch++) sum += want[ch * n + p] = Math.exp(z[ch * n + p]! - max);
+      for (let ch = 0; ch < k; ch++) want[ch * n + p]! /= sum;
+    }
+    const s = Segmenter.fromCheckpoint(c, nodeCodec, nodeRuntime, { threads: 1, inputSize: [32, 32], probabilities: true });
+    try {
+      const got = await s.segment(rgb);
+      assert.equal(got.probabilities!.length, k * n);
+      let worst = 0;
+      for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got.probabilities![i]! - want[i]!));
+      assert.ok(worst < 1e-5, `probabilities differ from the float64 reference by ${worst}`);
+      const wantLabels = argmax(z, k, n);
+      let same = 0;
+      for (let p = 0; p < n; p++) if (got.labels[p] === wantLabels[p]) same++;
+      assert.ok(same >= n - 2, `${n - same} of ${n} labels differ`); // float32 near-ties only
+    } finally {
+      await s.dispose();
+    }
+  });
+
   test('bad images and use after dispose are clear errors', async () => {
     await assert.rejects(plain.segment({ data: new Uint8Array(5), width: W, height: H, channels: 3 }), /expected 40×32 pixels with 1, 3 or 4 channels \(3840 values\), got 5 values/);
     await assert.rejects(plain.segment({ data: new Uint8Array(0), width: 0, height: 0, channels: 3 }), /image is 0×0; expected a non-empty image/);
