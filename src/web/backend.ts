@@ -8,8 +8,12 @@ import type { Runtime } from '../engine/runtime/runtime.js';
 
 export type WebBackend = 'wasm' | 'webgpu';
 
-/** WebGPU first; onnxruntime-web places the nodes WebGPU cannot run on its wasm CPU provider. */
-const webgpuRuntime: Runtime = createOrtRuntime('onnxruntime-web (webgpu)', ort as never, 0, ['webgpu', 'wasm']);
+/**
+ * WebGPU first; onnxruntime-web places the nodes WebGPU cannot run on its wasm CPU provider. That
+ * placement is by design (shape arithmetic stays on the CPU), and onnxruntime's warning about it,
+ * printed as a console error at every session, is turned off: errors still show.
+ */
+const webgpuRuntime: Runtime = createOrtRuntime('onnxruntime-web (webgpu)', ort as never, 0, ['webgpu', 'wasm'], 3);
 
 /**
  * The runtime for `backend` (default wasm). Fails early, with the reason, where WebGPU cannot run:

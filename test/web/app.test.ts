@@ -85,7 +85,7 @@ describe('browser build in headless Chromium', { skip: chromiumPath() ? false : 
       { prefix: '/test/', dir },
       ...(camvidSkip ? [] : [{ prefix: '/camvid/', dir: CAMVID }]),
     ]);
-    browser = await launchChromium({ fakeVideo: y4m });
+    browser = await launchChromium({ fakeVideo: y4m, webgpu: true });
   });
 
   after(async () => {
@@ -181,71 +181,77 @@ describe('browser build in headless Chromium', { skip: chromiumPath() ? false : 
     }
   });
 
-  test('webcam page: fake camera (vtest.avi) → person masks, smoothed, background blurred; browser and Node agree', { skip: cameraSkip }, async (t) => {
-    const { page, errors } = await open(`/index.html?${person!.query}proc=${CAMERA.width}&threads=2&effect=blur&smoothing=0.3&debug=1`);
-    try {
-      await waitForPage(page, 'window.segkitApp.error || window.segkitApp.frames >= 4', 'four frames segmented', 300_000, errors);
-      const app = (await page.evaluate('({ error: segkitApp.error, stats: segkitApp.stats, personFrames: segkitApp.personFrames, capture: segkitApp.capture() })')) as {
-        error: string;
-        stats: { threads: number; backend: string; crossOriginIsolated: boolean; frame: number[]; smoothing: number; modelFps: number; e2eFps: number };
-        personFrames: number;
-        capture: { width: number; height: number; input: string; prev: string | null; probability: string; output: string; effect: string; blur: number; edge: number; threshold: number };
-      };
-      await page.screenshot({ path: join(OUT, 'webcam.png') });
-      assert.equal(app.error, '');
-      assert.deepEqual([app.stats.crossOriginIsolated, app.stats.threads, app.stats.backend, app.stats.frame], [true, 2, 'wasm', [CAMERA.width, CAMERA.height]]);
-      assert.ok(app.personFrames > 0, 'no frame had any person pixel');
-      const c = app.capture;
-      const n = c.width * c.height;
-      const input: DecodedImage = { data: bytes(c.input), width: c.width, height: c.height, channels: 3 };
-      const shown = floats(c.probability);
-      // The model in Node on the very pixels the page read from the camera.
-      const ref = await nodeSegmenter(person!.checkpoint, { probabilities: true, inputSize: person!.inputSize });
-      let raw: Float32Array;
+  for (const backend of ['wasm', 'webgpu'] as const) {
+    test(`webcam page on ${backend}: fake camera (vtest.avi) → person masks, smoothed, background blurred; browser and Node agree`, { skip: cameraSkip }, async (t) => {
+      const { page, errors } = await open(`/index.html?${person!.query}proc=${CAMERA.width}&threads=2&effect=blur&smoothing=0.3&debug=1&backend=${backend}`);
       try {
-        // The person plane: a binary model has one, a multi-class model (the shipped portrait) one per class.
-        const plane = personPlane(ref.model.numClasses, ref.classes)!;
-        raw = (await ref.segment(input)).probabilities!.subarray(plane * n, (plane + 1) * n);
+        // WebGPU here is Chromium's software adapter (SwiftShader): slow, but the same code path as a GPU's.
+        if (backend === 'webgpu' && !(await page.evaluate('navigator.gpu ? navigator.gpu.requestAdapter().then(Boolean) : false'))) return t.skip('this Chromium offers no WebGPU adapter');
+        // Two frames are enough for smoothing (the second is averaged with the first) on the slow software GPU.
+        const frames = backend === 'webgpu' ? 2 : 4;
+        await waitForPage(page, `window.segkitApp.error || window.segkitApp.frames >= ${frames}`, `${frames} frames segmented`, 300_000, errors);
+        const app = (await page.evaluate('({ error: segkitApp.error, stats: segkitApp.stats, personFrames: segkitApp.personFrames, capture: segkitApp.capture() })')) as {
+          error: string;
+          stats: { threads: number; backend: string; crossOriginIsolated: boolean; frame: number[]; smoothing: number; modelFps: number; e2eFps: number };
+          personFrames: number;
+          capture: { width: number; height: number; input: string; prev: string | null; probability: string; output: string; effect: string; blur: number; edge: number; threshold: number };
+        };
+        await page.screenshot({ path: join(OUT, backend === 'wasm' ? 'webcam.png' : `webcam-${backend}.png`) });
+        assert.equal(app.error, '');
+        assert.deepEqual([app.stats.crossOriginIsolated, app.stats.threads, app.stats.backend, app.stats.frame], [true, 2, backend, [CAMERA.width, CAMERA.height]]);
+        assert.ok(app.personFrames > 0, 'no frame had any person pixel');
+        const c = app.capture;
+        const n = c.width * c.height;
+        const input: DecodedImage = { data: bytes(c.input), width: c.width, height: c.height, channels: 3 };
+        const shown = floats(c.probability);
+        // The model in Node on the very pixels the page read from the camera.
+        const ref = await nodeSegmenter(person!.checkpoint, { probabilities: true, inputSize: person!.inputSize });
+        let raw: Float32Array;
+        try {
+          // The person plane: a binary model has one, a multi-class model (the shipped portrait) one per class.
+          const plane = personPlane(ref.model.numClasses, ref.classes)!;
+          raw = (await ref.segment(input)).probabilities!.subarray(plane * n, (plane + 1) * n);
+        } finally {
+          await ref.dispose();
+        }
+        const prev = c.prev ? floats(c.prev) : undefined;
+        const f = app.stats.smoothing;
+        let worst = 0;
+        let agree = 0;
+        for (let i = 0; i < n; i++) {
+          const want = prev ? f * prev[i]! + (1 - f) * raw[i]! : raw[i]!;
+          worst = Math.max(worst, Math.abs(shown[i]! - want));
+          if (shown[i]! > c.threshold === want > c.threshold) agree++;
+        }
+        t.diagnostic(`webcam (${backend}): ${n} pixels, probabilities within ${worst.toExponential(2)} of Node's, masks agree on ${((100 * agree) / n).toFixed(3)} %; model ${app.stats.modelFps.toFixed(1)} FPS, end-to-end ${app.stats.e2eFps.toFixed(1)} FPS`);
+        assert.equal(f, 0.3);
+        assert.ok(prev, 'the captured frame was not averaged with a previous one');
+        assert.ok(worst < 1e-3, `smoothed person probabilities differ from Node's by ${worst}`);
+        assert.ok(agree / n >= 0.999, `masks agree on ${((100 * agree) / n).toFixed(2)} % of pixels`);
+        let personPixels = 0;
+        for (let i = 0; i < n; i++) personPixels += shown[i]! > c.threshold ? 1 : 0;
+        assert.ok(personPixels > 0 && personPixels < n, `the captured frame has ${personPixels} of ${n} person pixels`);
+        // The frame shown is the background blur of the frame read, with the page's matte.
+        const expected = blurBackground(input, featherMask(shown, c.width, c.height, c.edge), c.blur);
+        const output = bytes(c.output);
+        let off = 0;
+        for (let i = 0; i < output.length; i++) off = Math.max(off, Math.abs(output[i]! - expected.data[i]!));
+        assert.equal(c.effect, 'blur');
+        assert.ok(off <= 1, `the canvas differs from blurBackground by up to ${off} levels`);
+        let changed = 0;
+        let background = 0;
+        for (let p = 0; p < n; p++) {
+          if (shown[p]! > c.threshold) continue;
+          background++;
+          if (Math.max(...[0, 1, 2].map((k) => Math.abs(output[p * 3 + k]! - input.data[p * 3 + k]!))) > 2) changed++;
+        }
+        assert.ok(changed > 0.2 * background, `only ${changed} of ${background} background pixels changed`);
+        assert.deepEqual(errors, []);
       } finally {
-        await ref.dispose();
+        await page.close();
       }
-      const prev = c.prev ? floats(c.prev) : undefined;
-      const f = app.stats.smoothing;
-      let worst = 0;
-      let agree = 0;
-      for (let i = 0; i < n; i++) {
-        const want = prev ? f * prev[i]! + (1 - f) * raw[i]! : raw[i]!;
-        worst = Math.max(worst, Math.abs(shown[i]! - want));
-        if (shown[i]! > c.threshold === want > c.threshold) agree++;
-      }
-      t.diagnostic(`webcam: ${n} pixels, probabilities within ${worst.toExponential(2)} of Node's, masks agree on ${((100 * agree) / n).toFixed(3)} %; model ${app.stats.modelFps.toFixed(1)} FPS, end-to-end ${app.stats.e2eFps.toFixed(1)} FPS`);
-      assert.equal(f, 0.3);
-      assert.ok(prev, 'the captured frame was not averaged with a previous one');
-      assert.ok(worst < 1e-3, `smoothed person probabilities differ from Node's by ${worst}`);
-      assert.ok(agree / n >= 0.999, `masks agree on ${((100 * agree) / n).toFixed(2)} % of pixels`);
-      let personPixels = 0;
-      for (let i = 0; i < n; i++) personPixels += shown[i]! > c.threshold ? 1 : 0;
-      assert.ok(personPixels > 0 && personPixels < n, `the captured frame has ${personPixels} of ${n} person pixels`);
-      // The frame shown is the background blur of the frame read, with the page's matte.
-      const expected = blurBackground(input, featherMask(shown, c.width, c.height, c.edge), c.blur);
-      const output = bytes(c.output);
-      let off = 0;
-      for (let i = 0; i < output.length; i++) off = Math.max(off, Math.abs(output[i]! - expected.data[i]!));
-      assert.equal(c.effect, 'blur');
-      assert.ok(off <= 1, `the canvas differs from blurBackground by up to ${off} levels`);
-      let changed = 0;
-      let background = 0;
-      for (let p = 0; p < n; p++) {
-        if (shown[p]! > c.threshold) continue;
-        background++;
-        if (Math.max(...[0, 1, 2].map((k) => Math.abs(output[p * 3 + k]! - input.data[p * 3 + k]!))) > 2) changed++;
-      }
-      assert.ok(changed > 0.2 * background, `only ${changed} of ${background} background pixels changed`);
-      assert.deepEqual(errors, []);
-    } finally {
-      await page.close();
-    }
-  });
+    });
+  }
 
   test('road page: a CamVid val image → labels agree ≥ 99.9 % with the Node Segmenter; legend of the 11 classes', { skip: camvidSkip }, async (t) => {
     const shipped = shippedModel('camvid');

@@ -127,6 +127,9 @@ describe("createSegmenter with backend 'webgpu' in headless Chromium agrees with
       assert.equal(loaded.backend, 'webgpu');
       const r = await pageSegment(img);
       assert.ok(r.submits > 0, `no GPU command buffer was submitted while segmenting: the model ran on the wasm provider only (page errors: ${errors.join(' | ') || 'none'})`);
+      // The browser's own request for /favicon.ico is the one 404 allowed.
+      assert.deepEqual(server.missing.filter((m) => m !== '/favicon.ico'), [], 'requests answered 404');
+      assert.deepEqual(errors.filter((e) => !/404 \(Not Found\)/.test(e)), [], 'console errors in the page');
       return r;
     } finally {
       await page.evaluate('segkitTest.dispose()');

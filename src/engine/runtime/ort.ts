@@ -66,8 +66,11 @@ function defaultSpin(): boolean {
   return env?.SEGKIT_ORT_SPIN !== '0';
 }
 
-/** A Runtime over an onnxruntime module; `defaultThreads` is used when options do not set threads. */
-export function createOrtRuntime(name: string, ort: OrtModule, defaultThreads: number, defaultProviders: string[]): Runtime {
+/**
+ * A Runtime over an onnxruntime module; `defaultThreads` is used when options do not set threads.
+ * `logSeverityLevel` (0 verbose … 4 fatal; onnxruntime's default 2, warnings) applies to every session.
+ */
+export function createOrtRuntime(name: string, ort: OrtModule, defaultThreads: number, defaultProviders: string[], logSeverityLevel?: 0 | 1 | 2 | 3 | 4): Runtime {
   return {
     name,
     async createSession(model: Uint8Array, o: SessionOptions = {}): Promise<Session> {
@@ -79,6 +82,7 @@ export function createOrtRuntime(name: string, ort: OrtModule, defaultThreads: n
           interOpNumThreads: 1,
           graphOptimizationLevel: o.optimization ?? 'all',
           executionMode: 'sequential',
+          ...(logSeverityLevel === undefined ? {} : { logSeverityLevel }),
           extra: { session: { intra_op: { allow_spinning: (o.spin ?? defaultSpin()) ? '1' : '0' } } },
         });
       } catch (e) {
