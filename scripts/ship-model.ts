@@ -39,8 +39,10 @@ interface ModelCardText {
   task: string;
   data: string;
   limitations: string[];
-  /** Why the other family of `--compare` is not the one shipped, under the comparison table. */
+  /** Why the other run of `--compare` is not the one shipped, under the comparison table. */
   comparison?: string;
+  /** The comparison's heading (default 'Beside other families'). */
+  comparisonTitle?: string;
 }
 
 const CARDS: Record<string, ModelCardText> = {
@@ -127,10 +129,10 @@ function valCurve(workDir: string): { iter: number; mIoU: number }[] {
 const curveText = (c: { iter: number; mIoU: number }[]) => c.map((p) => `${pct(p.mIoU)} (${p.iter})`).join(', ');
 
 /**
- * Another family's run on the same data, measured like the shipped model (its best checkpoint,
+ * Another run on the same data (another family, or another width), measured like the shipped model (its best checkpoint,
  * float32), for the card's comparison table.
  */
-async function compared(workDir: string, shipped: { config: TrainConfig; workDir: string; params: number; m: Measured; iteration: number }, note?: string): Promise<string> {
+async function compared(workDir: string, shipped: { config: TrainConfig; workDir: string; params: number; m: Measured; iteration: number }, text: ModelCardText): Promise<string> {
   const file = bestCheckpoint(workDir);
   const ckpt = await loadCheckpoint(file);
   const config = ckpt.meta.config as TrainConfig;
@@ -140,7 +142,7 @@ async function compared(workDir: string, shipped: { config: TrainConfig; workDir
     const hours = trainingHours(dir);
     return `| \`${name}\` | \`${c.name}\` | ${(p / 1e6).toFixed(2)} M | ${x.bench.complexity.gmacs.toFixed(2)} at ${x.inH}×${x.inW} | ${hours ? `${hours.hours.toFixed(2)} h` : 'not recorded'} | ${iteration} | ${curveText(valCurve(dir))} | **${pct(x.evalReport.mIoU)}** (${storage}) | ${x.bench.timing.latencyMs.median.toFixed(1)} ms |`;
   };
-  return `## Beside other families
+  return `## ${text.comparisonTitle ?? 'Beside other families'}
 
 The same data and validation frames; each run's best checkpoint measured by this script the same
 way (\`segkit eval\`, \`segkit benchmark\`). The trainer validates at the model's input size; the
@@ -150,7 +152,7 @@ eval column is at full resolution.
 |---|---|---|---|---|---|---|---|---|
 ${row(shipped.config.model.name, shipped.config, shipped.workDir, shipped.params, shipped.m, shipped.iteration, 'shipped file')}
 ${row(config.model.name, config, workDir, params, m, ckpt.meta.iteration, 'float32 checkpoint')}
-${note ? `\n${note}\n` : ''}`;
+${text.comparison ? `\n${text.comparison}\n` : ''}`;
 }
 
 async function main(): Promise<void> {
@@ -205,7 +207,7 @@ async function main(): Promise<void> {
 
   // 4. Training time, and the run compared with, if any.
   const trained = trainingHours(workDir);
-  const comparison = compare ? await compared(compare, { config, workDir, params, m: { evalReport, bench, inH, inW }, iteration: ckpt.meta.iteration }, text.comparison) : '';
+  const comparison = compare ? await compared(compare, { config, workDir, params, m: { evalReport, bench, inH, inW }, iteration: ckpt.meta.iteration }, text) : '';
   const machine = machineInfo();
 
   // 5. The card.
