@@ -77,7 +77,7 @@ try {
     modelName = 'stand-in: random person SegFormer-B0 (decoder 32)';
   }
   const server = await startStaticServer(mounts);
-  const browser = await launchChromium({ fakeVideo: y4m });
+  const browser = await launchChromium({ fakeVideo: y4m, webgpu: backend === 'webgpu' });
   try {
     const page = await browser.newPage();
     const errors = pageErrors(page);
