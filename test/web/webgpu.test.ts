@@ -41,7 +41,6 @@ const PAGE_HELPERS = `window.segkitTest = (() => {
   const fromB64 = (s) => { const b = atob(s), out = new Uint8Array(b.length); for (let i = 0; i < b.length; i++) out[i] = b.charCodeAt(i); return out; };
   const toB64 = (u) => { u = new Uint8Array(u.buffer, u.byteOffset, u.byteLength); let s = ''; for (let i = 0; i < u.length; i += 0x8000) s += String.fromCharCode.apply(null, u.subarray(i, i + 0x8000)); return btoa(s); };
   return {
-    async adapter() { const a = await navigator.gpu?.requestAdapter(); return a ? (a.info?.architecture || 'unnamed') : null; },
     async load(url, probabilities) {
       lib = lib || await import('/lib/segkit.js');
       model = await lib.createSegmenter(url, { backend: 'webgpu', threads: 1, probabilities });
