@@ -1,5 +1,5 @@
 /**
- * The webcam page under load: the built web app (dist/web-app, built first if missing) in headless
+ * The webcam page under load: the web app, built afresh (dist/web-app), in headless
  * Chromium with vtest.avi as a fake 640×480 camera, person segmentation and background blur on
  * every frame, for N seconds. Every few seconds it samples the model's frame rate (frames / time in
  * segmentPeople), the end-to-end frame rate (frames shown / wall time, camera wait included), the
@@ -15,7 +15,7 @@
  * random-weight person SegFormer-B0 at 224×224, the portrait recipes' input size (a stand-in: its
  * speed is that of a B0, not of whatever is shipped). Needs Debian chromium, ffmpeg and opencv-doc.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from '../src/cli/command.js';
@@ -49,10 +49,10 @@ const chromium = chromiumPath();
 const vtest = findVtest();
 if (!chromium) throw new Error(NO_CHROMIUM);
 if (!vtest || !hasFfmpeg()) throw new Error('bench/web needs ffmpeg and vtest.avi (Debian opencv-doc)');
-if (!existsSync(join(REPO, 'dist/web-app/index.html'))) {
-  console.log('building the web app (npm run build:web)…');
-  await buildApp();
-}
+// Built on every run, as the app test does: the build copies models/ in, and a build left from
+// before a model was re-shipped would measure the old model under the new one's name.
+console.log('building the web app (npm run build:web)…');
+await buildApp();
 
 const dir = mkdtempSync(join(tmpdir(), 'segkit-bench-web-'));
 try {
