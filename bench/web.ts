@@ -4,18 +4,22 @@
  * every frame, for N seconds. Every few seconds it samples the model's frame rate (frames / time in
  * segmentPeople), the end-to-end frame rate (frames shown / wall time, camera wait included), the
  * JS heap and the ArrayBuffer stores (wasm memory included) after a forced GC (CDP); then prints
- * the table and the first-vs-last memory after warm-up (a per-frame leak shows as steady growth;
+ * the table, the milliseconds per frame in each stage (camera wait, reading the frame, model,
+ * blur), and the first-vs-last memory after warm-up (a per-frame leak shows as steady growth;
  * 300 seconds is the soak).
  *
  *   npx tsx bench/web.ts [seconds=60] [--threads 2] [--backend wasm|webgpu] [--proc 480]
  *                        [--sample-every 5] [--warmup 10] [--model checkpoint.safetensors] [--size HxW]
- *                        [--camera-fps 30]
+ *                        [--camera-fps 30] [--cpu-profile out.cpuprofile]
+ *
+ * `--cpu-profile` records the page's main thread (V8's sampling profiler over CDP) from the end of the
+ * warm-up to the end, for Chrome DevTools' Performance panel or any .cpuprofile reader.
  *
  * The model is models/portrait at its own input size when shipped; else --model; else the tests'
  * random-weight person SegFormer-B0 at 224×224, the portrait recipes' input size (a stand-in: its
  * speed is that of a B0, not of whatever is shipped). Needs Debian chromium, ffmpeg and opencv-doc.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from '../src/cli/command.js';
@@ -30,8 +34,12 @@ const MiB = 2 ** 20;
 // A webcam's usual 30 fps: the page waits for each new camera frame, so the end-to-end rate cannot pass it.
 const CAMERA = { seconds: 4, width: 640, height: 480, fps: 30 };
 const STAND_IN_SIZE: [number, number] = [224, 224];
+/** The webcam page's stages (segkitApp.stageMs), in the order a frame goes through them. */
+const STAGES = ['wait', 'read', 'model', 'effect'] as const;
+type Stage = (typeof STAGES)[number];
+const STAGE_NAMES: Record<Stage, string> = { wait: 'waiting for the camera', read: 'reading the frame', model: 'model (segmentPeople)', effect: 'background blur (drawBokehEffect)' };
 
-const { positional, options } = parseArgs(process.argv.slice(2), { options: ['threads', 'backend', 'proc', 'sample-every', 'warmup', 'model', 'size', 'camera-fps'] });
+const { positional, options } = parseArgs(process.argv.slice(2), { options: ['threads', 'backend', 'proc', 'sample-every', 'warmup', 'model', 'size', 'camera-fps', 'cpu-profile'] });
 function num(name: string, raw: string | undefined, def: number): number {
   const v = raw === undefined ? def : Number(raw);
   if (!(Number.isFinite(v) && v > 0)) throw new Error(`${name} must be a positive number, got '${raw}'`);
@@ -89,9 +97,9 @@ try {
       await cdp.send('HeapProfiler.collectGarbage');
       // usedSize: JS objects; backingStorageSize: ArrayBuffer stores, the wasm memory (weights, activations) included.
       const heap = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number; totalSize: number; backingStorageSize?: number };
-      const app = (await page.evaluate('({ frames: segkitApp.frames, modelMs: segkitApp.modelMs, error: segkitApp.error, stats: segkitApp.stats })')) as {
+      const app = (await page.evaluate('({ frames: segkitApp.frames, stageMs: { ...segkitApp.stageMs }, error: segkitApp.error, stats: segkitApp.stats })')) as {
         frames: number;
-        modelMs: number;
+        stageMs: Record<Stage, number>;
         error: string;
         stats: { threads: number; backend: string; frame: number[]; inputSize: number[] | null; crossOriginIsolated: boolean };
       };
@@ -99,14 +107,25 @@ try {
       return { t: performance.now(), heap: heap.usedSize, buffers: heap.backingStorageSize ?? NaN, ...app };
     };
     const start = await stats();
+    const profileFile = options['cpu-profile'] as string | undefined;
+    let profiling = false;
     const rows: { t: number; frames: number; modelFps: number; e2eFps: number; heap: number; buffers: number }[] = [];
     let prev = start;
     for (let k = 1; k * every <= seconds + 1e-9; k++) {
       await new Promise((r) => setTimeout(r, Math.max(0, start.t + k * every * 1000 - performance.now())));
+      if (profileFile && !profiling && k * every >= warmup) {
+        await cdp.send('Profiler.enable');
+        await cdp.send('Profiler.start');
+        profiling = true;
+      }
       const s = await stats();
       const frames = s.frames - prev.frames;
-      rows.push({ t: (s.t - start.t) / 1000, frames, modelFps: frames ? (1000 * frames) / (s.modelMs - prev.modelMs) : 0, e2eFps: (1000 * frames) / (s.t - prev.t), heap: s.heap, buffers: s.buffers });
+      rows.push({ t: (s.t - start.t) / 1000, frames, modelFps: frames ? (1000 * frames) / (s.stageMs.model - prev.stageMs.model) : 0, e2eFps: (1000 * frames) / (s.t - prev.t), heap: s.heap, buffers: s.buffers });
       prev = s;
+    }
+    if (profiling) {
+      const { profile } = (await cdp.send('Profiler.stop')) as { profile: unknown };
+      writeFileSync(profileFile!, JSON.stringify(profile));
     }
     const info = start.stats;
     console.log(`\nsegkit web app, webcam page, ${seconds} s — ${modelName}`);
@@ -119,8 +138,9 @@ try {
     }
     const after = rows.filter((r) => r.t >= warmup);
     const total = rows.reduce((a, r) => a + r.frames, 0);
-    const modelMs = prev.modelMs - start.modelMs;
+    const modelMs = prev.stageMs.model - start.stageMs.model;
     console.log(`\noverall: ${total} frames, model ${total ? ((1000 * total) / modelMs).toFixed(1) : '–'} FPS, end-to-end ${((1000 * total) / (prev.t - start.t)).toFixed(1)} FPS`);
+    if (total) console.log(`per frame (ms): ${STAGES.map((k) => `${STAGE_NAMES[k]} ${((prev.stageMs[k] - start.stageMs[k]) / total).toFixed(1)}`).join(', ')}`);
     if (after.length >= 2) {
       const [a, b] = [after[0]!, after[after.length - 1]!];
       const change = (x: number, y: number) => `${y >= x ? '+' : ''}${((y - x) / 1024).toFixed(0)} KiB`;
@@ -128,6 +148,7 @@ try {
     } else {
       console.log(`JS heap: fewer than two samples after the ${warmup} s warm-up; run longer`);
     }
+    if (profiling) console.log(`CPU profile of the page after the warm-up: ${profileFile}`);
     if (errors.length) console.log(`page errors: ${errors.join(' | ')}`);
   } finally {
     await browser.close();

@@ -52,8 +52,12 @@ const app = {
   frames: 0,
   /** Frames in which some pixel was a person. */
   personFrames: 0,
-  /** Milliseconds spent in the model (segmentPeople) over all frames but the first, for benchmarks. */
-  modelMs: 0,
+  /**
+   * Milliseconds per stage, summed over all frames but the first, for benchmarks: waiting for the
+   * next camera frame (requestVideoFrameCallback answers at the page's next rendering step), reading
+   * it into pixels, the model (segmentPeople), and the effect (drawing included).
+   */
+  stageMs: { wait: 0, read: 0, model: 0, effect: 0 },
   stats: { modelFps: 0, e2eFps: 0, threads: 0, backend: '', crossOriginIsolated: false, frame: [0, 0], inputSize: null as null | readonly [number, number], smoothing: 0 },
   /** The last frame's input, probabilities and output (with ?debug=1), base64. */
   capture() {
@@ -117,6 +121,7 @@ async function run(people: PersonStream): Promise<void> {
   app.stats.frame = [pw, ph];
   const size = app.stats.inputSize;
   $('sizes').textContent = `${pw}×${ph} / ${size ? `${size[1]}×${size[0]}` : 'same'}`;
+  let previousEnd = performance.now();
   for (;;) {
     await nextVideoFrame();
     const start = performance.now();
@@ -132,9 +137,11 @@ async function run(people: PersonStream): Promise<void> {
     // The first frame also traces the model and starts its session: not a frame rate.
     if (app.frames > 0) {
       modelMeter.add(end, t1 - t0);
-      app.modelMs += t1 - t0;
       frameMeter.add(end, end - start);
+      const ms = app.stageMs;
+      [ms.wait, ms.read, ms.model, ms.effect] = [ms.wait + start - previousEnd, ms.read + t0 - start, ms.model + t1 - t0, ms.effect + end - t1];
     }
+    previousEnd = end;
     app.frames++;
     if (params.debug) last = { input: frame, prev, seg, effect, blur, edge };
     showStats(seg);
