@@ -46,9 +46,9 @@ function median(xs: readonly number[]): number {
 }
 
 /** Median of the last third of `xs` minus that of the first third, with the samples for the message. */
-function thirdsRise(xs: readonly number[], stat: (v: number[]) => number = median): { rise: number; series: string } {
+function thirdsRise(xs: readonly number[]): { rise: number; series: string } {
   const k = Math.floor(xs.length / 3);
-  return { rise: stat(xs.slice(-k)) - stat(xs.slice(0, k)), series: xs.map((x) => (x / MiB).toFixed(1)).join(' ') };
+  return { rise: median(xs.slice(-k)) - median(xs.slice(0, k)), series: xs.map((x) => (x / MiB).toFixed(1)).join(' ') };
 }
 
 describe('soak: streaming inference', () => {
@@ -93,14 +93,16 @@ describe('soak: streaming inference', () => {
       assert.equal(runtime.open(), 0, `cycle ${k}: dispose() left a session open`);
       samples.push(rss());
     }
-    // The first two cycles are warm-up: the allocator grows to one cycle's peak (model, ONNX bytes,
-    // session) and keeps it (seen to take one cycle or two). After them, whether a freed session's pages are back with the OS when RSS is read varies from
-    // cycle to cycle (samples alternate between two levels about 40 MiB apart), so the floor of each
-    // third is compared: memory kept by every cycle raises the floor, a late return does not. With
-    // 10 cycles each third held two samples, both of which were once high (flaky); thirds of six
-    // samples need six high readings in a row.
-    const { rise, series } = thirdsRise(samples.slice(2), (v) => Math.min(...v));
-    assert.ok(rise <= BOUND, `RSS floor rose ${(rise / MiB).toFixed(1)} MiB over the cycles (bound ${BOUND / MiB}); samples (MiB): ${series}`);
+    // The first four cycles are warm-up: the allocator grows to one cycle's peak (model, ONNX bytes,
+    // session) and keeps it (seen to take up to three cycles). After them, whether a freed session's
+    // pages are back with the OS when RSS is read varies from cycle to cycle: single samples fall
+    // 40 MiB below or rise above their neighbours, and glibc's arenas creep up a few MiB before
+    // levelling off (measured over 40 cycles: 270 → 277 MiB by cycle 24, 274 at cycle 39, with the
+    // JS heap and ArrayBuffers flat). So the medians of the first and last thirds are compared:
+    // memory kept by every cycle moves the median, one outlier does not. Comparing the thirds'
+    // minima instead failed in CI on one low sample in the first third.
+    const { rise, series } = thirdsRise(samples.slice(4));
+    assert.ok(rise <= BOUND, `RSS median rose ${(rise / MiB).toFixed(1)} MiB over the cycles (bound ${BOUND / MiB}); samples (MiB): ${series}`);
   });
 
   test('segment() after dispose() rejects with a clear error; a second dispose() is harmless', async () => {
