@@ -139,7 +139,10 @@ async function run(people: PersonStream): Promise<void> {
       modelMeter.add(end, t1 - t0);
       frameMeter.add(end, end - start);
       const ms = app.stageMs;
-      [ms.wait, ms.read, ms.model, ms.effect] = [ms.wait + start - previousEnd, ms.read + t0 - start, ms.model + t1 - t0, ms.effect + end - t1];
+      ms.wait += start - previousEnd;
+      ms.read += t0 - start;
+      ms.model += t1 - t0;
+      ms.effect += end - t1;
     }
     previousEnd = end;
     app.frames++;
