@@ -103,9 +103,11 @@ function boxPass(src: Float32Array, dst: Float32Array, lines: number, len: numbe
   }
 }
 
-/** {@link BLUR_PASSES} separable box blurs (horizontal then vertical) of an HWC float image, edges clamped. */
-function boxBlur(src: Float32Array, w: number, h: number, c: number, r: number): Float32Array {
-  const a = Float32Array.from(src);
+/**
+ * {@link BLUR_PASSES} separable box blurs (horizontal then vertical) of an HWC float image, edges
+ * clamped, in place: callers pass a buffer of their own (a copy where the input must be kept).
+ */
+function boxBlur(a: Float32Array, w: number, h: number, c: number, r: number): Float32Array {
   if (r === 0) return a;
   const tmp = new Float32Array(a.length);
   for (let pass = 0; pass < BLUR_PASSES; pass++) {
@@ -132,7 +134,7 @@ export function blurImage(img: DecodedImage, radius: number): DecodedImage {
 export function featherMask(alpha: Float32Array, w: number, h: number, radius: number): Float32Array {
   checkMatte(alpha, w, h, 'featherMask');
   checkRadius(radius, 'featherMask');
-  return boxBlur(alpha, w, h, 1, radius);
+  return boxBlur(Float32Array.from(alpha), w, h, 1, radius);
 }
 
 /**
