@@ -49,6 +49,8 @@ export default defineConfig({
   // rather than embedding the loader and making Vite emit a second 28 MB copy of the .wasm.
   resolve: { conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions] },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
+  // The webcam page's model worker is a module worker: onnxruntime-web import()s its wasm loader.
+  worker: { format: 'es' },
   build: {
     outDir: resolve(repoRoot, 'dist/web-app'),
     emptyOutDir: true,

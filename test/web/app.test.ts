@@ -181,9 +181,11 @@ describe('browser build in headless Chromium', { skip: chromiumPath() ? false : 
     }
   });
 
-  for (const backend of ['wasm', 'webgpu'] as const) {
-    test(`webcam page on ${backend}: fake camera (vtest.avi) → person masks, smoothed, background blurred; browser and Node agree`, { skip: cameraSkip }, async (t) => {
-      const { page, errors } = await open(`/index.html?${person!.query}proc=${CAMERA.width}&threads=2&effect=blur&smoothing=0.3&debug=1&backend=${backend}`);
+  // The model runs in the page's worker (the default) or, with worker=0, on the page itself.
+  for (const [backend, worker] of [['wasm', true], ['wasm', false], ['webgpu', true]] as const) {
+    const where = worker ? 'in a worker' : 'in the page';
+    test(`webcam page on ${backend}, model ${where}: fake camera (vtest.avi) → person masks, smoothed, background blurred; browser and Node agree`, { skip: cameraSkip }, async (t) => {
+      const { page, errors } = await open(`/index.html?${person!.query}proc=${CAMERA.width}&threads=2&effect=blur&smoothing=0.3&debug=1&backend=${backend}${worker ? '' : '&worker=0'}`);
       try {
         // WebGPU here is Chromium's software adapter (SwiftShader): slow, but the same code path as a GPU's.
         if (backend === 'webgpu' && !(await page.evaluate('navigator.gpu ? navigator.gpu.requestAdapter().then(Boolean) : false'))) return t.skip('this Chromium offers no WebGPU adapter');
@@ -192,13 +194,13 @@ describe('browser build in headless Chromium', { skip: chromiumPath() ? false : 
         await waitForPage(page, `window.segkitApp.error || window.segkitApp.frames >= ${frames}`, `${frames} frames segmented`, 300_000, errors);
         const app = (await page.evaluate('({ error: segkitApp.error, stats: segkitApp.stats, personFrames: segkitApp.personFrames, capture: segkitApp.capture() })')) as {
           error: string;
-          stats: { threads: number; backend: string; crossOriginIsolated: boolean; frame: number[]; smoothing: number; modelFps: number; e2eFps: number };
+          stats: { threads: number; backend: string; worker: boolean; crossOriginIsolated: boolean; frame: number[]; smoothing: number; modelFps: number; e2eFps: number };
           personFrames: number;
           capture: { width: number; height: number; input: string; prev: string | null; probability: string; output: string; effect: string; blur: number; edge: number; threshold: number };
         };
-        await page.screenshot({ path: join(OUT, backend === 'wasm' ? 'webcam.png' : `webcam-${backend}.png`) });
+        await page.screenshot({ path: join(OUT, `webcam${backend === 'wasm' ? '' : `-${backend}`}${worker ? '' : '-in-page'}.png`) });
         assert.equal(app.error, '');
-        assert.deepEqual([app.stats.crossOriginIsolated, app.stats.threads, app.stats.backend, app.stats.frame], [true, 2, backend, [CAMERA.width, CAMERA.height]]);
+        assert.deepEqual([app.stats.crossOriginIsolated, app.stats.threads, app.stats.backend, app.stats.worker, app.stats.frame], [true, 2, backend, worker, [CAMERA.width, CAMERA.height]]);
         assert.ok(app.personFrames > 0, 'no frame had any person pixel');
         const c = app.capture;
         const n = c.width * c.height;
@@ -223,7 +225,7 @@ describe('browser build in headless Chromium', { skip: chromiumPath() ? false : 
           worst = Math.max(worst, Math.abs(shown[i]! - want));
           if (shown[i]! > c.threshold === want > c.threshold) agree++;
         }
-        t.diagnostic(`webcam (${backend}): ${n} pixels, probabilities within ${worst.toExponential(2)} of Node's, masks agree on ${((100 * agree) / n).toFixed(3)} %; model ${app.stats.modelFps.toFixed(1)} FPS, end-to-end ${app.stats.e2eFps.toFixed(1)} FPS`);
+        t.diagnostic(`webcam (${backend}, ${where}): ${n} pixels, probabilities within ${worst.toExponential(2)} of Node's, masks agree on ${((100 * agree) / n).toFixed(3)} %; model ${app.stats.modelFps.toFixed(1)} FPS, end-to-end ${app.stats.e2eFps.toFixed(1)} FPS`);
         assert.equal(f, 0.3);
         assert.ok(prev, 'the captured frame was not averaged with a previous one');
         assert.ok(worst < 1e-3, `smoothed person probabilities differ from Node's by ${worst}`);

@@ -33,6 +33,8 @@ export const params = {
   smoothing: num('smoothing'),
   /** Road page: an image URL to segment on load. */
   image: q.get('image') ?? undefined,
+  /** Webcam: run the model in a worker, one frame ahead of the drawing (default; worker=0: in the page). */
+  worker: q.get('worker') !== '0',
   /** Keep the last frame's pixels for tests (window.segkitApp.capture()). */
   debug: q.get('debug') === '1',
 };

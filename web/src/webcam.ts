@@ -1,6 +1,8 @@
 /**
  * Webcam page: camera frames → person segmentation → background blur or replacement, with the
- * model's own frame rate beside the end-to-end one. Runs on segkit's browser API only.
+ * model's own frame rate beside the end-to-end one. Runs on segkit's browser API only. The model
+ * runs in a worker (person-worker.ts; `?worker=0` runs it in the page), one frame ahead of the
+ * drawing: while the page draws frame k − 1, the worker segments frame k.
  */
 import {
   createSegmenter,
@@ -11,11 +13,11 @@ import {
   replaceBackground,
   toBinaryMask,
   type PersonSegmentation,
-  type WebSegmenter,
 } from '../../src/browser.js';
 import { background, BACKGROUND_NAMES } from './backgrounds.js';
 import { base64, RateMeter } from './fps.js';
 import { params, withParam } from './params.js';
+import { PersonWorker, type PersonResult, type PersonWorkerInit } from './person-client.js';
 
 type Pixels = ReturnType<typeof readPixels>;
 
@@ -31,14 +33,20 @@ const edgeInput = $<HTMLInputElement>('edge');
 const PROC = params.proc ?? 480;
 const THRESHOLD = 0.5;
 
-interface Capture {
-  input: Pixels;
-  /** The previous frame's smoothed probabilities (what this frame was averaged with). */
-  prev?: Float32Array;
-  seg: PersonSegmentation;
+interface Capture extends PersonResult {
   effect: string;
   blur: number;
   edge: number;
+}
+
+/** Where the model runs: a worker, or the page itself. */
+interface FrameModel {
+  segment(frame: Pixels): Promise<PersonResult>;
+  readonly inWorker: boolean;
+  readonly threads: number;
+  readonly backend: string;
+  readonly classes: readonly string[];
+  readonly inputSize?: readonly [number, number];
 }
 
 const modelMeter = new RateMeter();
@@ -53,12 +61,14 @@ const app = {
   /** Frames in which some pixel was a person. */
   personFrames: 0,
   /**
-   * Milliseconds per stage, summed over all frames but the first, for benchmarks: waiting for the
-   * next camera frame (requestVideoFrameCallback answers at the page's next rendering step), reading
-   * it into pixels, the model (segmentPeople), and the effect (drawing included).
+   * Milliseconds per stage, summed over all frames drawn but the first, for benchmarks: on the page,
+   * waiting for the next camera frame (requestVideoFrameCallback answers at the page's next
+   * rendering step), reading it into pixels, waiting for the model (in a worker: its answer for the
+   * frame before; in the page: the model itself), and the effect (drawing included); `model` is the
+   * model's own time (segmentPeople; in a worker it overlaps the page's stages).
    */
-  stageMs: { wait: 0, read: 0, model: 0, effect: 0 },
-  stats: { modelFps: 0, e2eFps: 0, threads: 0, backend: '', crossOriginIsolated: false, frame: [0, 0], inputSize: null as null | readonly [number, number], smoothing: 0 },
+  stageMs: { wait: 0, read: 0, modelWait: 0, effect: 0, model: 0 },
+  stats: { modelFps: 0, e2eFps: 0, threads: 0, backend: '', worker: true, crossOriginIsolated: false, frame: [0, 0], inputSize: null as null | readonly [number, number], smoothing: 0 },
   /** The last frame's input, probabilities and output (with ?debug=1), base64. */
   capture() {
     if (!last) return null;
@@ -69,7 +79,7 @@ const app = {
     return {
       width: w,
       height: h,
-      input: base64(last.input.data),
+      input: base64(last.frame.data),
       prev: last.prev ? base64(last.prev) : null,
       probability: base64(last.seg.probability),
       output: base64(rgb),
@@ -114,41 +124,76 @@ function showStats(seg: PersonSegmentation): void {
   $('person').textContent = `${((100 * person) / seg.mask.length).toFixed(1)} %`;
 }
 
-async function run(people: PersonStream): Promise<void> {
+async function run(model: FrameModel): Promise<void> {
   const [vw, vh] = [video.videoWidth, video.videoHeight];
   const scale = Math.min(1, PROC / Math.max(vw, vh));
   const [pw, ph] = [Math.round(vw * scale), Math.round(vh * scale)];
   app.stats.frame = [pw, ph];
   const size = app.stats.inputSize;
   $('sizes').textContent = `${pw}×${ph} / ${size ? `${size[1]}×${size[0]}` : 'same'}`;
+  let inFlight: Promise<PersonResult> | undefined;
   let previousEnd = performance.now();
   for (;;) {
     await nextVideoFrame();
     const start = performance.now();
     const frame = readPixels(video, pw, ph);
-    const prev = people.smoother.previous;
     const t0 = performance.now();
-    const seg = await people.segment(frame);
+    let done: PersonResult | undefined;
+    if (model.inWorker) {
+      // The frame before's answer, then this frame goes to the worker while the page draws that one.
+      done = inFlight && (await inFlight);
+      inFlight = model.segment(frame);
+    } else done = await model.segment(frame);
     const t1 = performance.now();
+    if (!done) {
+      previousEnd = performance.now();
+      continue;
+    }
     const effect = effectSelect.value;
     const [blur, edge] = [Number(blurInput.value), Number(edgeInput.value)];
-    drawEffect(frame, seg, effect, blur, edge);
+    drawEffect(done.frame, done.seg, effect, blur, edge);
     const end = performance.now();
     // The first frame also traces the model and starts its session: not a frame rate.
     if (app.frames > 0) {
-      modelMeter.add(end, t1 - t0);
+      modelMeter.add(end, done.modelMs);
       frameMeter.add(end, end - start);
       const ms = app.stageMs;
       ms.wait += start - previousEnd;
       ms.read += t0 - start;
-      ms.model += t1 - t0;
+      ms.modelWait += t1 - t0;
       ms.effect += end - t1;
+      ms.model += done.modelMs;
     }
     previousEnd = end;
     app.frames++;
-    if (params.debug) last = { input: frame, prev, seg, effect, blur, edge };
-    showStats(seg);
+    if (params.debug) last = { ...done, effect, blur, edge };
+    showStats(done.seg);
   }
+}
+
+/** The model in the page: segmentPeople between the page's own stages. */
+async function pageModel(init: PersonWorkerInit, onProgress: (loaded: number, total?: number) => void): Promise<FrameModel> {
+  const segmenter = await createSegmenter(init.model, { ...init, probabilities: true, onProgress });
+  const people = new PersonStream(segmenter, { threshold: init.threshold, smoothing: init.smoothing });
+  return {
+    inWorker: false,
+    threads: segmenter.threads,
+    backend: segmenter.backend,
+    classes: segmenter.classes,
+    inputSize: segmenter.inputSize,
+    async segment(frame) {
+      const prev = people.smoother.previous;
+      const t0 = performance.now();
+      const seg = await people.segment(frame);
+      return { frame, seg, prev, modelMs: performance.now() - t0 };
+    },
+  };
+}
+
+/** The model in a worker (person-worker.ts). */
+async function workerModel(init: PersonWorkerInit, onProgress: (loaded: number, total?: number) => void): Promise<FrameModel> {
+  const w = await PersonWorker.start(init, onProgress);
+  return { ...w.info, inWorker: true, segment: (frame) => w.segment(frame) };
 }
 
 async function main(): Promise<void> {
@@ -168,28 +213,33 @@ async function main(): Promise<void> {
 
   const model = params.model ?? 'portrait';
   status(`loading model ${model}…`);
-  let segmenter: WebSegmenter;
+  // Absolute URLs: the worker would resolve relative ones against its own script.
+  const here = document.baseURI;
+  const init: PersonWorkerInit = {
+    model: /^[a-z0-9-]+$/.test(model) ? model : new URL(model, here).href,
+    modelBaseUrl: new URL('models/', here).href,
+    wasmPaths: new URL('ort/', here).href,
+    backend: params.backend,
+    threads: params.threads,
+    inputSize: params.inputSize,
+    threshold: THRESHOLD,
+    smoothing: params.smoothing ?? 0.5,
+  };
+  const onProgress = (loaded: number, total?: number) => status(`loading model ${model}… ${(loaded / 2 ** 20).toFixed(1)}${total ? ` / ${(total / 2 ** 20).toFixed(1)}` : ''} MiB`);
+  let frameModel: FrameModel;
   try {
-    segmenter = await createSegmenter(model, {
-      backend: params.backend,
-      threads: params.threads,
-      wasmPaths: 'ort/',
-      modelBaseUrl: 'models/',
-      probabilities: true,
-      inputSize: params.inputSize,
-      onProgress: (loaded, total) => status(`loading model ${model}… ${(loaded / 2 ** 20).toFixed(1)}${total ? ` / ${(total / 2 ** 20).toFixed(1)}` : ''} MiB`),
-    });
+    frameModel = await (params.worker ? workerModel : pageModel)(init, onProgress);
   } catch (e) {
     const hint = params.model ? '' : ' — no person model is served: build with models/portrait/model.safetensors present, or open this page with ?model=<checkpoint URL>';
     throw new Error(`${(e as Error).message}${hint}`);
   }
-  const people = new PersonStream(segmenter, { threshold: THRESHOLD, smoothing: params.smoothing ?? 0.5 });
-  app.stats = { ...app.stats, threads: segmenter.threads, backend: segmenter.backend, crossOriginIsolated, inputSize: segmenter.inputSize ?? null, smoothing: people.smoother.factor };
-  $('backend-used').textContent = segmenter.backend;
-  $('threads').textContent = `${segmenter.threads}${crossOriginIsolated ? '' : ' (page not cross-origin isolated)'}`;
-  status(`running ${model} (${segmenter.classes.join(' / ')})`);
+  const m = frameModel;
+  app.stats = { ...app.stats, threads: m.threads, backend: m.backend, worker: params.worker, crossOriginIsolated, inputSize: m.inputSize ?? null, smoothing: init.smoothing };
+  $('backend-used').textContent = `${m.backend}${params.worker ? ' (in a worker)' : ''}`;
+  $('threads').textContent = `${m.threads}${crossOriginIsolated ? '' : ' (page not cross-origin isolated)'}`;
+  status(`running ${model} (${m.classes.join(' / ')})`);
   app.ready = true;
-  await run(people);
+  await run(m);
 }
 
 main().catch((e: unknown) => {
