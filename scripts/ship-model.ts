@@ -87,12 +87,30 @@ function bestCheckpoint(workDir: string): string {
 }
 
 /** Wall time of the run from its log: first line to the 'done' line, in hours (null when not finished). */
-function trainingHours(workDir: string): { hours: number; resumed: boolean } | null {
+/**
+ * The run's training time from its log.txt: the running segments summed (start or resume to
+ * interruption or end; the time between an interruption and its resume is not training), and the
+ * median seconds per iteration of its progress lines, which time spikes (validation, a shared
+ * machine) move less than the sum.
+ */
+function trainingHours(workDir: string): { hours: number; segments: number; medianSecondsPerIter: number; iterations: number } | null {
   const lines = readFileSync(join(workDir, 'log.txt'), 'utf8').trim().split('\n');
   const time = (l: string) => Date.parse(`${l.slice(0, 19).replace(' ', 'T')}Z`);
-  const done = [...lines].reverse().find((l) => / done: /.test(l));
-  if (!done) return null;
-  return { hours: (time(done) - time(lines[0]!)) / 3.6e6, resumed: lines.some((l) => /resum/i.test(l)) };
+  if (!lines.some((l) => / done: /.test(l))) return null;
+  let ms = 0;
+  let segments = 0;
+  let since: number | undefined = time(lines[0]!);
+  for (const l of lines.slice(1)) {
+    if (/ resumed from /.test(l)) since = time(l);
+    else if (since !== undefined && (/ interrupted at iteration /.test(l) || / done: /.test(l))) {
+      ms += time(l) - since;
+      segments++;
+      since = undefined;
+    }
+  }
+  const perIter = lines.map((l) => / iter \d+\/\d+ .* ([\d.]+) s\/iter$/.exec(l)?.[1]).filter((v): v is string => v !== undefined).map(Number).sort((a, b) => a - b);
+  const iterations = Number(/ (\d+) iterations,/.exec(lines[0]!)?.[1] ?? NaN);
+  return { hours: ms / 3.6e6, segments, medianSecondsPerIter: perIter[perIter.length >> 1] ?? NaN, iterations };
 }
 
 const pct = (v: number) => (100 * v).toFixed(2);
@@ -234,7 +252,7 @@ await segmenter.dispose();
 | input | RGB, resized to ${inH}×${inW} inside the segmenter; labels come back at the image's size |
 | classes | ${ckpt.meta.classes.join(', ')} |
 | recipe | \`${config.name}\` (${config.description}) |
-| training | ${trained ? `${trained.hours.toFixed(2)} h wall time on the 2-core machine${trained.resumed ? ' (resumed once or more; the time includes the gaps)' : ''}` : 'not recorded'}; checkpoint of iteration ${ckpt.meta.iteration}${ckpt.meta.best ? ` (best ${ckpt.meta.best.metric} ${pct(ckpt.meta.best.value)} at iteration ${ckpt.meta.best.iteration})` : ''} |
+| training | ${trained ? `${trained.hours.toFixed(2)} h on the 2-core machine${trained.segments > 1 ? ` in ${trained.segments} runs (interrupted and resumed; the time between them not counted)` : ''}; median ${trained.medianSecondsPerIter.toFixed(2)} s per iteration, ${((trained.medianSecondsPerIter * trained.iterations) / 3600).toFixed(2)} h for the ${trained.iterations} iterations at that pace` : 'not recorded'}; checkpoint of iteration ${ckpt.meta.iteration}${ckpt.meta.best ? ` (best ${ckpt.meta.best.metric} ${pct(ckpt.meta.best.value)} at iteration ${ckpt.meta.best.iteration})` : ''} |
 
 ## Data
 
