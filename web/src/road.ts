@@ -4,9 +4,9 @@
  */
 import { createSegmenter, drawMask, toColoredMask, type Segmentation, type WebSegmenter } from '../../src/browser.js';
 import { base64 } from './fps.js';
+import { $, loadingText, showStatus } from './page.js';
 import { params } from './params.js';
 
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const canvas = $<HTMLCanvasElement>('overlay');
 const opacity = $<HTMLInputElement>('opacity');
 
@@ -24,10 +24,7 @@ const app = {
 (window as unknown as { segkitApp: typeof app }).segkitApp = app;
 
 function status(text: string, error = false): void {
-  const el = $('status');
-  el.textContent = text;
-  el.className = error ? 'error' : '';
-  if (error) app.error = text;
+  showStatus(app, text, error);
 }
 
 function legend(segmenter: WebSegmenter, s?: Segmentation): void {
@@ -87,7 +84,7 @@ async function main(): Promise<void> {
     wasmPaths: 'ort/',
     modelBaseUrl: 'models/',
     inputSize: params.inputSize,
-    onProgress: (loaded, total) => status(`loading model ${model}… ${(loaded / 2 ** 20).toFixed(1)}${total ? ` / ${(total / 2 ** 20).toFixed(1)}` : ''} MiB`),
+    onProgress: (loaded, total) => status(loadingText(model, loaded, total)),
   });
   $('backend-used').textContent = segmenter.backend;
   $('threads').textContent = String(segmenter.threads);

@@ -16,12 +16,12 @@ import {
 } from '../../src/browser.js';
 import { background, BACKGROUND_NAMES } from './backgrounds.js';
 import { base64, RateMeter } from './fps.js';
+import { $, loadingText, showStatus } from './page.js';
 import { params, withParam } from './params.js';
 import { PersonWorker, type PersonResult, type PersonWorkerInit } from './person-client.js';
 
 type Pixels = ReturnType<typeof readPixels>;
 
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const video = $<HTMLVideoElement>('video');
 const output = $<HTMLCanvasElement>('output');
 const effectSelect = $<HTMLSelectElement>('effect');
@@ -93,10 +93,7 @@ const app = {
 (window as unknown as { segkitApp: typeof app }).segkitApp = app;
 
 function status(text: string, error = false): void {
-  const el = $('status');
-  el.textContent = text;
-  el.className = error ? 'error' : '';
-  if (error) app.error = text;
+  showStatus(app, text, error);
 }
 
 function nextVideoFrame(): Promise<void> {
@@ -225,7 +222,7 @@ async function main(): Promise<void> {
     threshold: THRESHOLD,
     smoothing: params.smoothing ?? 0.5,
   };
-  const onProgress = (loaded: number, total?: number) => status(`loading model ${model}… ${(loaded / 2 ** 20).toFixed(1)}${total ? ` / ${(total / 2 ** 20).toFixed(1)}` : ''} MiB`);
+  const onProgress = (loaded: number, total?: number) => status(loadingText(model, loaded, total));
   let frameModel: FrameModel;
   try {
     frameModel = await (params.worker ? workerModel : pageModel)(init, onProgress);
