@@ -7,6 +7,7 @@
  * Not supported (each a clear error): multi-disk archives, encryption, methods other than stored/deflate.
  */
 import { CheckpointError } from './checkpoint-error.js';
+import { concatBytes } from './concat-bytes.js';
 
 /** Random access to the bytes of a file or buffer, so large archives need not be read whole. */
 export interface ByteSource {
@@ -269,14 +270,7 @@ async function inflateRaw(raw: Uint8Array, size: number, fail: (r: string) => ne
     reader.cancel().catch(() => {});
   }
   if (got !== size) fail(`inflates to ${got} bytes but the archive declares ${size}`);
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concatBytes(chunks);
 }
 
 /** CRC-32 (IEEE, as in ZIP), slicing by 4 bytes for speed on large stored tensors. */

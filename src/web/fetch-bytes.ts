@@ -2,6 +2,7 @@
  * Model downloads in the browser: the whole response as bytes, with optional progress, and errors
  * that say what was being fetched and why it failed (network error or HTTP status).
  */
+import { concatBytes } from '../io/concat-bytes.js';
 
 export interface FetchBytesOptions {
   /** How the failing request is named in errors, e.g. "createSegmenter: cannot fetch <url>". */
@@ -32,11 +33,5 @@ export async function fetchBytes(url: string, o: FetchBytesOptions): Promise<Uin
     loaded += value.length;
     o.onProgress(loaded, total);
   }
-  const out = new Uint8Array(loaded);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concatBytes(chunks);
 }
