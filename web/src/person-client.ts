@@ -1,8 +1,9 @@
 /**
  * The page's side of the person worker (person-worker.ts): the model runs in a dedicated worker so
- * that the page can draw one frame while the model segments the next. On 2 cores the frame time
- * becomes the longer of the two instead of their sum, and the page stays responsive while the model
- * runs.
+ * that the page stays responsive while it runs and can draw one frame while the model segments the
+ * next. With cores to spare the frame time becomes the longer of the two instead of their sum; on
+ * 2 cores, where the worker's onnxruntime threads and the page share them, bench/web measures the
+ * end-to-end rate within run-to-run noise of the in-page path.
  */
 import type { DecodedImage } from '../../src/data/image.js';
 import type { PersonSegmentation, WebBackend } from '../../src/browser.js';
