@@ -4,10 +4,11 @@
  * every frame, for N seconds. Every few seconds it samples the model's frame rate (frames / time in
  * segmentPeople), the end-to-end frame rate (frames shown / wall time, camera wait included), the
  * page's JS heap and ArrayBuffer stores after a forced GC (CDP), and the resident memory of the
- * renderer processes (the page, its model worker and their wasm memories); then prints the table, the milliseconds per frame in each stage (camera
- * wait, reading the frame, waiting for the model, blur; and the model's own time, which in the
- * worker overlaps the page's stages), and the first-vs-last memory after warm-up (a per-frame leak
- * shows as steady growth; 300 seconds is the soak).
+ * renderer processes (the page, its model worker and their wasm memories); then prints the table,
+ * the milliseconds per frame in each stage (camera wait, reading the frame, waiting for the model,
+ * blur; and the model's own time, which in the worker overlaps the page's stages), and the memory
+ * after warm-up, first vs last (a per-frame leak shows as steady growth; 300 seconds is the soak,
+ * in which the renderer RSS levels off after about a minute).
  *
  *   npx tsx bench/web.ts [seconds=60] [--threads 2] [--backend wasm|webgpu] [--proc 480]
  *                        [--sample-every 5] [--warmup 10] [--model checkpoint.safetensors] [--size HxW]
