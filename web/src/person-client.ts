@@ -6,31 +6,10 @@
  * end-to-end rate within run-to-run noise of the in-page path.
  */
 import type { DecodedImage } from '../../src/data/image.js';
-import type { PersonSegmentation, WebBackend } from '../../src/browser.js';
+import type { WebBackend } from '../../src/browser.js';
+import type { PersonModelInit, PersonResult } from './person-frames.js';
 
-/** What the worker needs to load the model (URLs absolute: the worker resolves against its own script). */
-export interface PersonWorkerInit {
-  model: string;
-  modelBaseUrl: string;
-  wasmPaths: string;
-  backend: WebBackend;
-  threads?: number;
-  inputSize?: readonly [number, number];
-  threshold: number;
-  smoothing: number;
-}
-
-/** A frame's answer: its pixels back (transferred both ways), its people, and the model's time. */
-export interface PersonResult {
-  frame: DecodedImage;
-  seg: PersonSegmentation;
-  /** The smoothed map this frame was averaged with (for the tests' capture). */
-  prev?: Float32Array;
-  /** Milliseconds the worker spent in segmentPeople. */
-  modelMs: number;
-}
-
-export type WorkerRequest = { type: 'init'; init: PersonWorkerInit } | { type: 'frame'; frame: DecodedImage };
+export type WorkerRequest = { type: 'init'; init: PersonModelInit } | { type: 'frame'; frame: DecodedImage };
 
 export type WorkerReply =
   | { type: 'progress'; loaded: number; total?: number }
@@ -54,7 +33,7 @@ export class PersonWorker {
   }
 
   /** Starts the worker and loads the model in it; `onProgress` reports the download. */
-  static start(init: PersonWorkerInit, onProgress: (loaded: number, total?: number) => void): Promise<PersonWorker> {
+  static start(init: PersonModelInit, onProgress: (loaded: number, total?: number) => void): Promise<PersonWorker> {
     const worker = new Worker(new URL('./person-worker.ts', import.meta.url), { type: 'module', name: 'segkit model' });
     return new Promise((resolve, reject) => {
       worker.onerror = (e) => reject(new Error(`the model worker failed to start: ${e.message}`));

@@ -3,9 +3,10 @@
  * The webcam page's model worker (see person-client.ts): it owns the segmenter and the temporal
  * smoother, and answers each frame with its person probabilities and mask.
  */
-import { createSegmenter, PersonStream } from '../../src/browser.js';
+import type { PersonStream } from '../../src/browser.js';
 import type { DecodedImage } from '../../src/data/image.js';
-import type { PersonWorkerInit, WorkerReply, WorkerRequest } from './person-client.js';
+import type { WorkerReply, WorkerRequest } from './person-client.js';
+import { createPersonStream, segmentFrame, type PersonModelInit } from './person-frames.js';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 let people: PersonStream | undefined;
@@ -14,28 +15,18 @@ function reply(m: WorkerReply, transfer: Transferable[] = []): void {
   scope.postMessage(m, transfer);
 }
 
-async function init(o: PersonWorkerInit): Promise<void> {
-  const segmenter = await createSegmenter(o.model, {
-    backend: o.backend,
-    threads: o.threads,
-    wasmPaths: o.wasmPaths,
-    modelBaseUrl: o.modelBaseUrl,
-    probabilities: true,
-    inputSize: o.inputSize,
-    onProgress: (loaded, total) => reply({ type: 'progress', loaded, total }),
-  });
-  people = new PersonStream(segmenter, { threshold: o.threshold, smoothing: o.smoothing });
-  reply({ type: 'ready', classes: segmenter.classes, threads: segmenter.threads, backend: segmenter.backend, inputSize: segmenter.inputSize });
+async function init(o: PersonModelInit): Promise<void> {
+  const created = await createPersonStream(o, (loaded, total) => reply({ type: 'progress', loaded, total }));
+  people = created.people;
+  const { classes, threads, backend, inputSize } = created.segmenter;
+  reply({ type: 'ready', classes, threads, backend, inputSize });
 }
 
 async function segment(frame: DecodedImage): Promise<void> {
   if (!people) throw new Error('the model worker got a frame before its model was loaded');
-  const prev = people.smoother.previous;
-  const t0 = performance.now();
-  const seg = await people.segment(frame);
-  const modelMs = performance.now() - t0;
-  // The probabilities are copied, not transferred: the smoother keeps them as its previous map.
-  reply({ type: 'result', frame, seg, prev, modelMs }, [frame.data.buffer, seg.mask.buffer]);
+  const r = await segmentFrame(people, frame);
+  // Pixels and mask are transferred back; the probabilities are copied: the smoother keeps them as its previous map.
+  reply({ type: 'result', ...r }, [frame.data.buffer, r.seg.mask.buffer]);
 }
 
 scope.onmessage = (e: MessageEvent<WorkerRequest>) => {

@@ -5,10 +5,8 @@
  * drawing: while the page draws frame k − 1, the worker segments frame k.
  */
 import {
-  createSegmenter,
   drawBokehEffect,
   drawMask,
-  PersonStream,
   readPixels,
   replaceBackground,
   toBinaryMask,
@@ -18,7 +16,8 @@ import { background, BACKGROUND_NAMES } from './backgrounds.js';
 import { base64, RateMeter } from './fps.js';
 import { $, loadingText, showStatus } from './page.js';
 import { params, withParam } from './params.js';
-import { PersonWorker, type PersonResult, type PersonWorkerInit } from './person-client.js';
+import { PersonWorker } from './person-client.js';
+import { createPersonStream, segmentFrame, type PersonModelInit, type PersonResult } from './person-frames.js';
 
 type Pixels = ReturnType<typeof readPixels>;
 
@@ -169,26 +168,14 @@ async function run(model: FrameModel): Promise<void> {
 }
 
 /** The model in the page: segmentPeople between the page's own stages. */
-async function pageModel(init: PersonWorkerInit, onProgress: (loaded: number, total?: number) => void): Promise<FrameModel> {
-  const segmenter = await createSegmenter(init.model, { ...init, probabilities: true, onProgress });
-  const people = new PersonStream(segmenter, { threshold: init.threshold, smoothing: init.smoothing });
-  return {
-    inWorker: false,
-    threads: segmenter.threads,
-    backend: segmenter.backend,
-    classes: segmenter.classes,
-    inputSize: segmenter.inputSize,
-    async segment(frame) {
-      const prev = people.smoother.previous;
-      const t0 = performance.now();
-      const seg = await people.segment(frame);
-      return { frame, seg, prev, modelMs: performance.now() - t0 };
-    },
-  };
+async function pageModel(init: PersonModelInit, onProgress: (loaded: number, total?: number) => void): Promise<FrameModel> {
+  const { segmenter, people } = await createPersonStream(init, onProgress);
+  const { threads, backend, classes, inputSize } = segmenter;
+  return { inWorker: false, threads, backend, classes, inputSize, segment: (frame) => segmentFrame(people, frame) };
 }
 
 /** The model in a worker (person-worker.ts). */
-async function workerModel(init: PersonWorkerInit, onProgress: (loaded: number, total?: number) => void): Promise<FrameModel> {
+async function workerModel(init: PersonModelInit, onProgress: (loaded: number, total?: number) => void): Promise<FrameModel> {
   const w = await PersonWorker.start(init, onProgress);
   return { ...w.info, inWorker: true, segment: (frame) => w.segment(frame) };
 }
@@ -212,7 +199,7 @@ async function main(): Promise<void> {
   status(`loading model ${model}…`);
   // Absolute URLs: the worker would resolve relative ones against its own script.
   const here = document.baseURI;
-  const init: PersonWorkerInit = {
+  const init: PersonModelInit = {
     model: /^[a-z0-9-]+$/.test(model) ? model : new URL(model, here).href,
     modelBaseUrl: new URL('models/', here).href,
     wasmPaths: new URL('ort/', here).href,
