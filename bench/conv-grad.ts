@@ -1,7 +1,7 @@
 // bench/conv-grad: the three ways of computing a Conv's weight gradient (src/engine/ops/conv.ts
 // convWeightGrad), 'im2col' (strided windows + one batched MatMul), 'patches' (the same columns from
 // one Conv with one-hot kernels) and 'conv' (a convolution over the batch), on realistic shapes, next to the forward conv and the input gradient (ConvTranspose).
-// defaultWeightGrad picks by weight shape, stride and dilation.
+// defaultWeightGrad picks by kernel size, dilation and how the weight compares with the maps.
 // Usage: npx tsx bench/conv-grad.ts [--threads N] [--iters N]
 import { cpus } from 'node:os';
 import { compile } from '../src/engine/compile.js';
@@ -61,6 +61,9 @@ const cases: Case[] = [
   { name: '3×3 depth-wise 64, 8×90×120, stride 2', x: [8, 64, 90, 120], w: [64, 1, 3, 3], a: attrs(2, 1, 64) },
   { name: '3×3 64→64 dilation 6, 8×45×60', x: [8, 64, 45, 60], w: [64, 64, 3, 3], a: attrs(1, 6, 1, 6) },
   { name: '1×1 256→64, 8×45×60', x: [8, 256, 45, 60], w: [64, 256, 1, 1], a: attrs(1, 0) },
+  { name: '3×3 256→256, 8×23×30, stride 1', x: [8, 256, 23, 30], w: [256, 256, 3, 3], a: attrs(1, 1) },
+  { name: '3×3 512→512, 8×12×15, stride 1', x: [8, 512, 12, 15], w: [512, 512, 3, 3], a: attrs(1, 1) },
+  { name: '7×7 3→64, 8×360×480, stride 2 (ResNet stem)', x: [8, 3, 360, 480], w: [64, 3, 7, 7], a: attrs(2, 3) },
 ];
 
 console.log('(run it on an otherwise idle machine: another busy process distorts these numbers)');
@@ -87,5 +90,5 @@ for (const c of cases) {
   const dw: Record<WeightGradMethod, number> = { im2col: im2col!, conv: viaConv!, patches: patches! };
   const best = (Object.keys(dw) as WeightGradMethod[]).reduce((p, q) => (dw[q] < dw[p] ? q : p));
   const ms = (v: number) => v.toFixed(1);
-  console.log(`| ${c.name} | ${ms(forward!)} | ${ms(dx!)} | ${ms(dw.im2col)} | ${ms(dw.patches)} | ${ms(dw.conv)} | ${best} | ${defaultWeightGrad(c.w, c.a)} |`);
+  console.log(`| ${c.name} | ${ms(forward!)} | ${ms(dx!)} | ${ms(dw.im2col)} | ${ms(dw.patches)} | ${ms(dw.conv)} | ${best} | ${defaultWeightGrad(c.x, c.w, gy.shape, c.a)} |`);
 }

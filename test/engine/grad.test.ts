@@ -203,6 +203,9 @@ describe('grad of conv2d (input, weight, bias; both weight-gradient methods)', (
     { name: '1×1 with padding 1 (wider than the kernel)', x: [1, 2, 4, 5], w: [3, 2, 1, 1], o: { padding: [1, 1, 1, 1] } },
     { name: 'asymmetric padding and kernel, stride [1, 2]', x: [1, 3, 8, 10], w: [2, 3, 3, 5], o: { padding: [0, 2, 1, 1], stride: [1, 2] } },
     { name: 'asymmetric padding and kernel, stride 1', x: [1, 3, 7, 8], w: [2, 3, 3, 5], o: { padding: [0, 2, 2, 1] } },
+    // The weight outweighs the maps: 'im2col' contracts over batch and positions together.
+    { name: 'small maps, wide weight, batch 2 (batch-contracted im2col)', x: [2, 6, 3, 4], w: [8, 6, 3, 3], o: { padding: [1, 1, 1, 1] } },
+    { name: 'small maps, wide weight, 2 groups, batch 3', x: [3, 8, 3, 2], w: [8, 4, 3, 3], o: { padding: [1, 1, 1, 1], groups: 2 } },
   ];
   for (const c of cases) {
     it(c.name, async () => {

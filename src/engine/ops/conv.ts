@@ -112,11 +112,13 @@ function convInputGrad(gy: Tensor, w: Tensor, a: ConvAttrs, xShape: readonly num
   const pads = [0, 1, 0, 1].map((ax, k) => a.dilations[ax]! * ([kh, kw][ax]! - 1) - a.pads[k]!) as Pads4;
   if (a.strides[0] === 1 && a.strides[1] === 1 && pads.every((p) => p >= 0)) {
     const g = a.group;
-    const flipped = w
-      .reshape([g, o / g, cg, kh, kw])
-      .permute([0, 2, 1, 3, 4])
-      .reshape([g * cg, o / g, kh, kw])
-      .sliceND([-1, -1], [-Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER], [2, 3], [-1, -1]);
+    // The kernel rotated by 180°: its kh·kw taps in reverse order, as a product with the exchange
+    // matrix (exact for finite weights: one 1 per row). onnxruntime's Slice with negative steps
+    // took 2.5× as long (512×512×3×3: 15 against 6 ms), on every layer of every backward pass.
+    const exchange = new HostTensor(new Float32Array(kh * kw * kh * kw), [kh * kw, kh * kw]);
+    for (let k = 0; k < kh * kw; k++) exchange.f32[k * kh * kw + kh * kw - 1 - k] = 1;
+    const swapped = w.reshape([g, o / g, cg, kh * kw]).permute([0, 2, 1, 3]);
+    const flipped = (kh * kw === 1 ? swapped : swapped.matmul(gy.graph.constant(exchange))).reshape([g * cg, o / g, kh, kw]);
     return gy.graph.apply(Conv, [gy, flipped], { ...a, pads })[0]!;
   }
   const outputPadding = [0, 1].map((i) => {
@@ -130,66 +132,92 @@ function convInputGrad(gy: Tensor, w: Tensor, a: ConvAttrs, xShape: readonly num
 export type WeightGradMethod = 'im2col' | 'patches' | 'conv';
 
 /**
+ * Whether the weight gradient contracts over batch and positions together ('im2col' with x's batch
+ * and channel axes swapped) rather than sample by sample: where the weight outweighs the maps
+ * (late stages), the per-sample layout's sum over the batch of N weight-sized products costs
+ * more than transposing x and gy. See convWeightGrad.
+ */
+function contractsBatch(xShape: readonly number[], wShape: readonly number[], gyShape: readonly number[], group: number): boolean {
+  const [, c, h, w] = xShape as [number, number, number, number];
+  const [o, cg, kh, kw] = wShape as [number, number, number, number];
+  return cg * kh * kw * (o / group) > c * h * w + o * gyShape[2]! * gyShape[3]!;
+}
+
+/**
  * The faster weight-gradient method for a convolution, from bench/conv-grad.ts (onnxruntime-node
- * 1.30, 2 threads, AMD EPYC, best of 5, ms; batch 8, 3×3 unless noted; dx is the input gradient):
+ * 1.30, 2 threads, AMD EPYC, best of 7, ms; batch 8, 3×3 unless noted; dx is the input gradient):
  *
  * | case                              | forward |   dx | dw im2col | dw patches | dw conv |
  * |-----------------------------------|--------:|-----:|----------:|-----------:|--------:|
- * | 64→64, 90×120, stride 1           |    66.2 | 63.6 |      80.3 |       92.6 |   171.7 |
- * | 64→64, 90×120, stride 2           |    26.1 | 57.8 |      44.6 |       36.0 |    60.5 |
- * | depth-wise 64, 90×120, stride 1   |    13.9 | 29.8 |      67.0 |       49.9 |    67.0 |
- * | depth-wise 64, 90×120, stride 2   |     9.5 | 22.3 |      44.8 |       19.2 |    27.7 |
- * | 64→64, dilation 6, 45×60          |    21.6 | 25.2 |      40.1 |       29.0 |    48.5 |
- * | 1×1 256→64, 45×60                 |    13.3 | 25.0 |      15.8 |       40.4 |    77.3 |
+ * | 64→64, 90×120, stride 1           |    78.7 | 64.0 |      74.0 |       75.7 |   160.8 |
+ * | 64→64, 90×120, stride 2           |    28.5 | 47.6 |      54.4 |       24.5 |    58.4 |
+ * | depth-wise 64, 90×120, stride 1   |    18.8 | 15.3 |      50.1 |       46.6 |    61.9 |
+ * | depth-wise 64, 90×120, stride 2   |     9.2 | 19.1 |      47.1 |       16.5 |    28.0 |
+ * | 64→64, dilation 6, 45×60          |    23.9 | 28.3 |      40.2 |       25.4 |    47.4 |
+ * | 1×1 256→64, 45×60                 |    12.0 | 18.9 |      11.1 |       11.1 |    78.1 |
+ * | 256→256, 23×30 (im2col contracts) |    73.6 | 43.7 |      56.4 |       76.5 |   115.2 |
+ * | 512→512, 12×15 (im2col contracts) |    76.5 | 86.5 |      77.3 |       95.7 |   124.4 |
+ * | 7×7 3→64, 360×480, stride 2       |   142.1 | 91.3 |     182.8 |      107.8 |   108.6 |
  *
- * 'im2col' wins for dense stride-1 undilated convolutions and 1×1s (its windows are cheap
- * contiguous slices); 'patches' wherever windows are strided, dilated or depth-wise (one Conv
- * builds the columns instead of kh·kw strided copies). All three stay selectable through
- * convWeightGrad's `method`.
+ * 'patches' builds the columns with one grouped Conv wherever a kernel has more than one tap
+ * (dense stride-1 convolutions tie with 'im2col', and its one Conv holds less memory than a padded
+ * copy, kh·kw slices and their Concat); 'im2col' takes 1×1s (their one window is x itself) and
+ * late stages, where the weight outweighs the maps and the columns are contracted over batch and
+ * positions together (contractsBatch). All three stay selectable through convWeightGrad's `method`.
  */
-export function defaultWeightGrad(wShape: readonly number[], a: ConvAttrs): WeightGradMethod {
+export function defaultWeightGrad(xShape: readonly number[], wShape: readonly number[], gyShape: readonly number[], a: ConvAttrs): WeightGradMethod {
   const pointwise = wShape[2] === 1 && wShape[3] === 1;
-  const strided = a.strides.some((v) => v !== 1) || a.dilations.some((v) => v !== 1);
-  return !pointwise && (wShape[1] === 1 || strided) ? 'patches' : 'im2col';
+  const undilated = a.dilations.every((v) => v === 1);
+  return pointwise || (undilated && contractsBatch(xShape, wShape, gyShape, a.group)) ? 'im2col' : 'patches';
 }
 
 /**
  * Gradient of a Conv's weight (of shape wShape) from its input x and output gradient gy:
  * dw[o, c, i, j] = Σ_{n, p, q} gy[n, o, p, q] · xpad[n, g(o)·Cg + c, p·s + i·d, q·s + j·d].
- * - 'im2col': the kh·kw strided windows of the padded x, stacked, times gy (one batched MatMul).
+ * The columns xpad[n, c, p·s + i·d, q·s + j·d] are [N, C, kh·kw, P] (per sample) or
+ * [C, kh·kw, N·P] (contracted), then one MatMul with gy:
+ * - 'patches': per-sample columns from one Conv of x with C·kh·kw one-hot kernels, one group per
+ *   channel;
+ * - 'im2col': the kh·kw strided windows of the padded x, sliced and stacked, per sample or
+ *   contracted (contractsBatch);
  * - 'conv': the same sum read as a convolution over the batch: x with N as its channels, gy with N
  *   as its input channels as the kernel, stride and dilation swapped; cropped to the kernel size.
  */
-export function convWeightGrad(x: Tensor, gy: Tensor, a: ConvAttrs, wShape: readonly number[], method = defaultWeightGrad(wShape, a)): Tensor {
+export function convWeightGrad(x: Tensor, gy: Tensor, a: ConvAttrs, wShape: readonly number[], method = defaultWeightGrad(x.shape, wShape, gy.shape, a)): Tensor {
   const [n, c, h, w] = x.shape as [number, number, number, number];
   const [o, cg, kh, kw] = wShape as [number, number, number, number];
   const [oh, ow] = [gy.shape[2]!, gy.shape[3]!];
   const g = a.group;
+  // Per-sample columns [N, C·kh·kw, P] read as [N, g, Cg·kh·kw, P] (the weight's (Cg, kh, kw) order
+  // within a group): one MatMul per sample with gy, summed over the batch.
+  const perSample = (cols: Tensor) =>
+    cols.reshape([n, g, cg * kh * kw, oh * ow]).matmul(gy.reshape([n, g, o / g, oh * ow]).transpose(2, 3)).sum(0).transpose(1, 2).reshape(wShape);
   if (method === 'patches') {
-    // The same columns as 'im2col' from one Conv: each input channel, alone, against kh·kw one-hot
-    // kernels, gives [N·C, kh·kw, P], already in the weight's (C, kh, kw) order.
-    const eye = new HostTensor(new Float32Array(kh * kw * kh * kw), [kh * kw, 1, kh, kw]);
-    for (let k = 0; k < kh * kw; k++) eye.f32[k * kh * kw + k] = 1;
-    const patches = x.graph.apply(Conv, [x.reshape([n * c, 1, h, w]), x.graph.constant(eye)], { ...a, group: 1 })[0]!;
-    const cols = patches.reshape([n, g, cg * kh * kw, oh * ow]);
-    const gyT = gy.reshape([n, g, o / g, oh * ow]).transpose(2, 3);
-    return cols.matmul(gyT).sum(0).transpose(1, 2).reshape(wShape);
+    // Channel k's kernels k·kh·kw … k·kh·kw + kh·kw − 1 pick one tap each.
+    const eye = new HostTensor(new Float32Array(c * kh * kw * kh * kw), [c * kh * kw, 1, kh, kw]);
+    for (let k = 0; k < c * kh * kw; k++) eye.f32[k * kh * kw + (k % (kh * kw))] = 1;
+    return perSample(x.graph.apply(Conv, [x, x.graph.constant(eye)], { ...a, group: c })[0]!);
   }
   if (method === 'im2col') {
+    // Contracted: x with its batch and channel axes swapped, one MatMul over batch and positions
+    // together, no sum over the batch (the weight gradient alone, 3×3, 2 threads, per sample →
+    // contracted: 512→512 at 16×7×7, 104 → 64 ms; at 8×12×15, 96 → 80 ms; 256→256 at 16×14×14,
+    // 76 → 65 ms; a tie at 8×23×30; 64→64 at 8×90×120 the other way, 98 against 124 ms).
+    const contractBatch = contractsBatch(x.shape, wShape, gy.shape, g);
     const [pt, pl, pb, pr] = a.pads;
-    const xp = zeroPad(x, [0, 0, pt, pl, 0, 0, pb, pr]);
+    const xp = zeroPad(contractBatch ? x.transpose(0, 1) : x, [0, 0, pt, pl, 0, 0, pb, pr]);
     const taps: Tensor[] = [];
     for (let i = 0; i < kh; i++) {
       for (let j = 0; j < kw; j++) {
         const [h0, w0] = [i * a.dilations[0], j * a.dilations[1]];
         const tap = xp.sliceND([h0, w0], [h0 + a.strides[0] * (oh - 1) + 1, w0 + a.strides[1] * (ow - 1) + 1], [2, 3], a.strides);
-        taps.push(tap.reshape([n, c, 1, oh * ow]));
+        taps.push(contractBatch ? tap.reshape([c, 1, n * oh * ow]) : tap.reshape([n, c, 1, oh * ow]));
       }
     }
-    // [N, C, kh·kw, P] read as [N, g, Cg·kh·kw, P]: the weight's (Cg, kh, kw) order within a group.
-    const cols = cat(taps, 2).reshape([n, g, cg * kh * kw, oh * ow]);
-    const gyT = gy.reshape([n, g, o / g, oh * ow]).transpose(2, 3);
-    return cols.matmul(gyT).sum(0).transpose(1, 2).reshape(wShape);
+    // Channels, then taps: the weight's (Cg, kh, kw) order within a group.
+    if (!contractBatch) return perSample(cat(taps, 2));
+    const cols = cat(taps, 1).reshape([g, cg * kh * kw, n * oh * ow]);
+    return gy.transpose(0, 1).reshape([g, o / g, n * oh * ow]).matmul(cols.transpose(1, 2)).reshape(wShape);
   }
   // Groups: group k's batch becomes input channels k·N … k·N + N − 1, convolved by group k's filters.
   const xs = x.reshape([n, g, cg, h, w]).permute([2, 1, 0, 3, 4]).reshape([cg, g * n, h, w]);
