@@ -402,7 +402,7 @@ function refGatherElements(x: Arr, idx: { data: number[]; shape: number[] }, axi
   const [sx, si] = [st(x.shape), st(idx.shape)];
   for (let k = 0; k < out.data.length; k++) {
     const pos = si.map((s, d) => Math.floor(k / s) % idx.shape[d]!);
-    pos[axis] = idx.data[k]!;
+    pos[axis] = (idx.data[k]! + x.shape[axis]!) % x.shape[axis]!; // negative indices count from the end
     out.data[k] = x.data[pos.reduce((a, p, d) => a + p * sx[d]!, 0)]!;
   }
   return out;
@@ -437,6 +437,12 @@ describe('grad of reductions and indexing', () => {
       return grad(s.mul(r!).sum(), [t]) as Tensor[];
     }, [u, idx, x]);
     compare(values(gu), refGatherElements(x, { data: idx.ints, shape: idx.shape }, 1), 'scatterAdd');
+  });
+  it('gatherElements with one index per position (a loss picking classes): negative indices, int32', async () => {
+    const idx = { ints: Array.from({ length: 2 * 4 * 5 }, (_, i) => ((i * 5) % 6) - 3), shape: [2, 1, 4, 5] };
+    await checkGrad('pick', (t, i) => t.gatherElements(i!, 1), (t) => refGatherElements(t!, { data: idx.ints, shape: idx.shape }, 1), [x, idx]);
+    const i32 = { ...idx, dtype: 'int32' as const };
+    await checkGrad('pick i32', (t, i) => t.gatherElements(i!, 1), (t) => refGatherElements(t!, { data: i32.ints, shape: i32.shape }, 1), [x, i32]);
   });
 });
 

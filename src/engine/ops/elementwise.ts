@@ -47,6 +47,14 @@ function unary(name: string, grad?: UnaryGrad, floatOnly = true): OpDef<{}> {
   });
 }
 
+/**
+ * gy where `keep` holds, 0 elsewhere, as gy · float(keep): onnxruntime's float Where is the slower
+ * of the two (ten chained ReLU gradients on 8×64×180×240, 2 threads: 448 ms with Where, 260 with
+ * Cast and Mul); ReLU's gradient was 3 % of a ResNet-18 train step. Unlike Where, an infinite or
+ * NaN gy where `keep` is false gives NaN, not 0; such a gradient has already diverged.
+ */
+export const keepWhere = (gy: Tensor, keep: Tensor): Tensor => gy.mul(keep.cast(gy.dtype));
+
 /** Gradient of max/min: the winner takes gy, ties split it equally (as torch.maximum). */
 const pick = (gy: Tensor, wins: Tensor, ties: Tensor): Tensor => where(wins, gy, where(ties, gy.mul(0.5), 0));
 
@@ -69,7 +77,7 @@ export const LessOrEqual = binary('LessOrEqual', undefined, 'bool');
 export const GreaterOrEqual = binary('GreaterOrEqual', undefined, 'bool');
 export const And = binary('And', undefined, 'bool');
 
-export const Relu = unary('Relu', (_x, y, gy) => gy.where(y.gt(0), 0));
+export const Relu = unary('Relu', (_x, y, gy) => keepWhere(gy, y.gt(0)));
 export const Sigmoid = unary('Sigmoid', (_x, y, gy) => gy.mul(y.mul(y.neg().add(1))));
 export const Tanh = unary('Tanh', (_x, y, gy) => gy.mul(y.mul(y).neg().add(1)));
 export const Exp = unary('Exp', (_x, y, gy) => gy.mul(y));
@@ -97,7 +105,7 @@ export const Where = defineOp<{}>({
   onnx: (n, e) => emitSimple(e, 'Where', n),
   vjp: (n, [gy]) => {
     const [c, a, b] = n.inputs as [Tensor, Tensor, Tensor];
-    return [null, sumToShape(gy!.where(c, 0), a.shape), sumToShape(gy!.where(c.logicalNot(), 0), b.shape)];
+    return [null, sumToShape(keepWhere(gy!, c), a.shape), sumToShape(keepWhere(gy!, c.logicalNot()), b.shape)];
   },
 });
 

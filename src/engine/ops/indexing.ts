@@ -2,6 +2,7 @@ import type { Tensor } from '../graph.js';
 import { HostTensor } from '../host-tensor.js';
 import { emitSimple } from '../onnx/emitter.js';
 import { check, defineOp, type OpDef } from '../op.js';
+import { keepWhere } from './elementwise.js';
 
 /** ONNX Gather: out shape = x.shape[:axis] + indices.shape + x.shape[axis+1:]. */
 export const Gather = defineOp<{ axis: number }>({
@@ -69,8 +70,20 @@ export const GatherElements: OpDef<{ axis: number }> = defineOp<{ axis: number }
   onnx: (n, e) => emitSimple(e, 'GatherElements', n, { axis: { i: n.attrs.axis } }),
   vjp: (n, [gy]) => {
     const [x, idx] = n.inputs as [Tensor, Tensor];
+    const axis = n.attrs.axis;
     const i64 = idx.dtype === 'int64' ? idx : idx.cast('int64');
-    return [x.graph.apply(ScatterAdd, [i64, gy!], { axis: n.attrs.axis, shape: [...x.shape] })[0]!, null];
+    // One index per position along a short axis (a loss picking each pixel's class): the gradient is
+    // gy wherever the index equals the position along the axis. Comparing against 0…K−1 runs in
+    // parallel; onnxruntime's ScatterElements is a serial loop (8×11×360×480 in a train step:
+    // 29 ms for the scatter, about 14 for the compare, cast and product).
+    const onePerPosition = idx.shape[axis] === 1 && idx.shape.every((d, i) => i === axis || d === x.shape[i]);
+    if (onePerPosition && x.shape[axis]! <= 256) {
+      const k = x.shape[axis]!;
+      const positions = new HostTensor(new BigInt64Array(k).map((_, i) => BigInt(i)), x.shape.map((d, i) => (i === axis ? d : 1)), 'int64');
+      const wrapped = i64.add(i64.lt(0).cast('int64').mul(k)); // negative indices count from the end
+      return [keepWhere(gy!, wrapped.eq(x.graph.constant(positions))), null];
+    }
+    return [x.graph.apply(ScatterAdd, [i64, gy!], { axis, shape: [...x.shape] })[0]!, null];
   },
 });
 
