@@ -122,11 +122,12 @@ export const BatchNormTrain = defineOp<{ epsilon: number }>({
     const [y, mean, variance] = n.outputs.map((t) => e.name(t)) as [string, string, string];
     const axes = n.inputs[0]!.shape.map((_, i) => i).filter((i) => i !== 1);
     const c = n.inputs[0]!.shape[1]!;
-    const [mk, d, sq, vk] = ['mean_k', 'centered', 'squares', 'var_k'].map((h) => e.temp(`bn_${h}`)) as [string, string, string, string];
+    const [mk, d, ss, vk] = ['mean_k', 'centered', 'sum_squares', 'var_k'].map((h) => e.temp(`bn_${h}`)) as [string, string, string, string];
     e.node('ReduceMean', [x], [mk], { axes: { ints: axes }, keepdims: { i: 1 } });
     e.node('Sub', [x, mk], [d]);
-    e.node('Mul', [d, d], [sq]);
-    e.node('ReduceMean', [sq], [vk], { axes: { ints: axes }, keepdims: { i: 1 } });
+    // Two-pass variance (no cancellation); ReduceSumSquare spares writing and reading (x − μ)².
+    e.node('ReduceSumSquare', [d], [ss], { axes: { ints: axes }, keepdims: { i: 1 } });
+    e.node('Mul', [ss, e.initializer(new HostTensor(Float32Array.of(c / n.inputs[0]!.size), []), 'bn_inv_count')], [vk]);
     e.node('Reshape', [mk, e.int64s([c])], [mean]);
     e.node('Reshape', [vk, e.int64s([c])], [variance]);
     e.node('BatchNormalization', [x, w, b, mean, variance], [y], { epsilon: { f: n.attrs.epsilon } });
