@@ -2,11 +2,14 @@
 // including the awkward cases: odd sizes, stride 2 with padding, dilation 12–18, depth-wise
 // groups, asymmetric strip pooling, resize with both align-corners modes up and down.
 // Tolerance: max |engine − reference| / max(1, max |reference|) < 1e-5 (float32 arithmetic).
+import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cat, where } from '../../src/engine/tensor.js';
+import { toOnnx } from '../../src/engine/compile.js';
+import { cat, where, type Tensor } from '../../src/engine/tensor.js';
+import { readOnnx } from '../../src/export/onnx-read.js';
 import { assertClose, type Arr } from '../reference/ndarray.js';
 import * as R from '../reference/ops.js';
-import { RESIZE_TARGETS, rnd, runTraced, values } from './harness.js';
+import { RESIZE_TARGETS, rnd, runTraced, toHost, values } from './harness.js';
 
 const TOL = 1e-5;
 
@@ -52,6 +55,17 @@ describe('elementwise ops match the float64 reference', () => {
     const s3 = rnd([3]);
     await check('prelu shared', (x, s) => x.prelu(s), [a, s1], R.prelu(a, s1));
     await check('prelu per-channel', (x, s) => x.prelu(s), [a, s3], R.prelu(a, s3));
+  });
+  it('prelu with one constant slope lowers to LeakyRelu, with the same values', async () => {
+    const s1 = rnd([1]);
+    const fn = (x: Tensor) => x.prelu(x.graph.constant(toHost(s1)));
+    const ops = readOnnx(toOnnx(fn, [{ shape: a.shape }])).graph.nodes.map((n) => n.opType);
+    assert.ok(ops.includes('LeakyRelu') && !ops.includes('PRelu'), `op types: ${ops.join(', ')}`);
+    await check('prelu constant slope', fn, [a], R.prelu(a, s1));
+    const s3 = rnd([3]); // one slope per channel stays PRelu
+    const perChannel = (x: Tensor) => x.prelu(x.graph.constant(toHost(s3)));
+    assert.ok(readOnnx(toOnnx(perChannel, [{ shape: a.shape }])).graph.nodes.some((n) => n.opType === 'PRelu'));
+    await check('prelu constant per-channel', perChannel, [a], R.prelu(a, s3));
   });
   it('comparisons give booleans', async () => {
     for (const op of ['eq', 'lt', 'gt', 'le', 'ge'] as const) {

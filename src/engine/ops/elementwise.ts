@@ -118,7 +118,17 @@ export const PRelu = defineOp<{}>({
     check(shape !== null && fmt(shape) === fmt(x.shape), 'PRelu', 'slope must broadcast to the input shape', inputs);
     return [{ shape: [...x.shape], dtype: x.dtype }];
   },
-  onnx: (n, e) => emitSimple(e, 'PRelu', n),
+  onnx: (n, e) => {
+    // One slope known when the graph is built (inference, nn.PReLU()'s default): LeakyRelu, the
+    // same function, which onnxruntime fuses into the convolution before it and runs in its
+    // blocked NCHWc layout; PRelu stops both and costs a layout round trip.
+    const [x, s] = n.inputs as [Tensor, Tensor];
+    // Tensor.prelu reshapes a 1-element slope to a scalar; the value is the constant's before that.
+    const slope = s.graph.constants.get(s.node?.op.name === 'Reshape' ? s.node.inputs[0]! : s);
+    if (slope && slope.size === 1 && slope.dtype === 'float32' && x.dtype === 'float32') {
+      e.node('LeakyRelu', [e.name(x)], [e.name(n.outputs[0]!)], { alpha: { f: slope.f32[0]! } });
+    } else emitSimple(e, 'PRelu', n);
+  },
   vjp: (n, [gy]) => {
     const [x, s] = n.inputs as [Tensor, Tensor];
     const neg = x.lt(0);
