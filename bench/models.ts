@@ -1,6 +1,6 @@
 // bench/models: every zoo model at its benchmark input — parameters, GMACs, ONNX size and inference
 // latency (batch 1, --threads intra-op threads, median of --runs runs after 3 warm-ups) — beside two
-// peers measured in the same run on the same machine:
+// peers measured in the same run on the same machine (segkit and the exported peer in turns):
 //   * PyTorch eager (Debian python3-torch, torch.set_num_threads(threads)), the reference model of
 //     test/parity/models/<name>.py;
 //   * that PyTorch model exported with torch.onnx.export (opset 17) and run in onnxruntime-node with
@@ -65,15 +65,22 @@ const only = opt('only', '');
 
 const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]!;
 
-async function time(run: () => Promise<unknown>): Promise<number> {
-  for (let i = 0; i < 3; i++) await run();
-  const ms: number[] = [];
+/**
+ * Times the functions in turns (3 warm-ups each, then --runs rounds of one run each): this
+ * machine's speed drifts by ±15 % over minutes, which would bias blocks of runs timed one after
+ * the other. Returns each function's run times in ms, round by round.
+ */
+async function timeInTurns(fns: (() => Promise<unknown>)[]): Promise<number[][]> {
+  for (let i = 0; i < 3; i++) for (const f of fns) await f();
+  const ms = fns.map(() => [] as number[]);
   for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await run();
-    ms.push(performance.now() - t0);
+    for (const [k, f] of fns.entries()) {
+      const t0 = performance.now();
+      await f();
+      ms[k]!.push(performance.now() - t0);
+    }
   }
-  return median(ms);
+  return ms;
 }
 
 function randomInput(shape: readonly number[]): HostTensor {
@@ -84,12 +91,13 @@ function randomInput(shape: readonly number[]): HostTensor {
 
 interface Peer {
   eagerMs?: number;
-  exportedMs?: number;
+  /** The exported model in an onnxruntime-node session (the caller releases it). */
+  exported?: Session;
   note?: string;
 }
 
-/** PyTorch eager latency and the latency of its torch.onnx.export in onnxruntime-node. */
-async function peers(c: Case, input: HostTensor): Promise<Peer> {
+/** PyTorch eager latency, and its torch.onnx.export loaded into onnxruntime-node. */
+async function peers(c: Case): Promise<Peer> {
   if (flag('no-torch')) return { note: 'not run (--no-torch)' };
   const py = findTorchPython();
   if (typeof py === 'string') return { note: `not run: ${py}` };
@@ -103,15 +111,7 @@ async function peers(c: Case, input: HostTensor): Promise<Peer> {
     });
     if (r.status !== 0) return { note: `PyTorch failed: ${r.stderr.trim().split('\n').pop()}` };
     const eagerMs = eagerRuns > 0 ? (JSON.parse(await readFile(join(dir, 'timing.json'), 'utf8')).median_ms as number) : undefined;
-    let session: Session | undefined;
-    try {
-      session = await nodeRuntime.createSession(new Uint8Array(await readFile(onnxPath)), { threads });
-      const name = session.inputNames[0]!;
-      const exportedMs = await time(() => session!.run({ [name]: input }));
-      return { eagerMs, exportedMs };
-    } finally {
-      await session?.release();
-    }
+    return { eagerMs, exported: await nodeRuntime.createSession(new Uint8Array(await readFile(onnxPath)), { threads }) };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -133,13 +133,17 @@ for (const c of CASES) {
   const onnxMiB = exportModuleOnnx(model, [{ shape: c.shape }]).byteLength / 2 ** 20;
   const input = randomInput(c.shape);
   const f = compileModule(model, { runtime: nodeRuntime, threads });
-  const segkitMs = await time(() => f.run(input));
+  const p = await peers(c);
+  const exported = p.exported;
+  const [segkit, peer] = await timeInTurns([() => f.run(input), ...(exported ? [() => exported.run({ [exported.inputNames[0]!]: input })] : [])]);
   await f.dispose();
-  const p = await peers(c, input);
+  await exported?.release();
+  const segkitMs = median(segkit!);
   const fmt = (v?: number) => (v === undefined ? '—' : v.toFixed(1));
-  const ratio = p.exportedMs ? (segkitMs / p.exportedMs).toFixed(2) : '—';
+  // The ratio of each round's pair, then their median.
+  const ratio = peer ? median(segkit!.map((v, i) => v / peer[i]!)).toFixed(2) : '—';
   rows.push(
-    `| ${c.label} | ${c.shape.slice(2).join('×')} | ${(params / 1e6).toFixed(2)} M | ${gmacs.toFixed(2)} | ${onnxMiB.toFixed(1)} MiB | ${segkitMs.toFixed(1)} | ${fmt(p.eagerMs)} | ${fmt(p.exportedMs)} | ${ratio}${p.note ? ` (${p.note})` : ''} |`,
+    `| ${c.label} | ${c.shape.slice(2).join('×')} | ${(params / 1e6).toFixed(2)} M | ${gmacs.toFixed(2)} | ${onnxMiB.toFixed(1)} MiB | ${segkitMs.toFixed(1)} | ${fmt(p.eagerMs)} | ${fmt(peer && median(peer))} | ${ratio}${p.note ? ` (${p.note})` : ''} |`,
   );
   console.error(rows.at(-1));
 }

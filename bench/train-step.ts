@@ -1,12 +1,13 @@
 // bench/train-step: one training step (forward + backward + SGD update) of a ResNet-18
 // segmentation net (torchvision ResNet-18 trunk, 1×1 head to 11 classes, bilinear ×32, pixel
 // cross-entropy) at batch 8 × 3 × 360 × 480, next to its forward-only time and to PyTorch's CPU
-// build (Debian python3-torch, same architecture and batch, 2 threads) measured in the same run.
-// Targets (issue [autodiff]): step ≤ 3.5× forward; step ≤ 1.0× PyTorch. Also prints peak RSS per
-// step over --steps steps (must not grow).
-// Usage: npx tsx bench/train-step.ts [--batch 8] [--height 360] [--width 480] [--steps 50] [--threads 2]
+// build (Debian python3-torch, same architecture and batch, 2 threads) measured in the same run,
+// round by round. Targets (issue [autodiff]): step ≤ 3.5× forward; step ≤ 1.0× PyTorch. Then
+// prints the RSS over --steps more steps (must not grow).
+// Usage: npx tsx bench/train-step.ts [--batch 8] [--height 360] [--width 480] [--rounds 10] [--steps 50] [--threads 2]
 //                                    [--model NAME --options JSON]  (a zoo model; no PyTorch peer)
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { compile } from '../src/engine/compile.js';
 import { HostTensor } from '../src/engine/host-tensor.js';
 import { nodeRuntime } from '../src/engine/runtime/node.js';
@@ -62,30 +63,12 @@ const y = HostTensor.zeros([N, H, W], 'int64');
 (y.data as BigInt64Array).forEach((_, i) => ((y.data as BigInt64Array)[i] = BigInt(i % K)));
 
 const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]!;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-// Forward only: the same training-mode forward + loss, parameters as inputs, no backward.
-const fwd = compile((a, b) => loss(model, a!, b!), { runtime: nodeRuntime, threads, paramMode: 'input', paramNames: model.namedState() });
-const fwdTimes: number[] = [];
-for (let i = 0; i < 6; i++) {
-  const t0 = performance.now();
-  await fwd.run(x, y);
-  if (i >= 2) fwdTimes.push(performance.now() - t0);
-}
-await fwd.dispose();
-
-const step = compileTrainStep(model, loss, { runtime: nodeRuntime, threads, optimizer: sgd({ momentum: 0.9, weightDecay: 1e-4 }), schedule: constantLr(0.01) });
-const stepTimes: number[] = [];
-const rss: number[] = [];
-for (let i = 0; i < steps; i++) {
-  const t0 = performance.now();
-  await step.step(x, y);
-  stepTimes.push(performance.now() - t0);
-  rss.push(process.memoryUsage().rss / 2 ** 20);
-}
-await step.dispose();
-
+// PyTorch's side: a python3 process that builds the same net, then times one forward (no grad) or
+// one step (zero_grad, forward, backward, SGD) for each line 'fwd' / 'step' it reads, answering in ms.
 const torchScript = `
-import time, torch, torch.nn as nn, torch.nn.functional as F, torchvision
+import sys, time, torch, torch.nn as nn, torch.nn.functional as F, torchvision
 torch.set_num_threads(${threads}); torch.manual_seed(0)
 class SegNet(nn.Module):
     def __init__(self):
@@ -102,26 +85,88 @@ def fwd():
     with torch.no_grad(): F.cross_entropy(m(x), y)
 def step():
     opt.zero_grad(); F.cross_entropy(m(x), y).backward(); opt.step()
-for f, name in ((fwd, 'fwd'), (step, 'step')):
-    ts = []
-    for i in range(6):
-        t0 = time.perf_counter(); f(); ts.append(time.perf_counter() - t0)
-    print(name, sorted(ts[2:])[len(ts[2:]) // 2] * 1000)
+print('ready', flush=True)
+for line in sys.stdin:
+    t0 = time.perf_counter(); (fwd if line.strip() == 'fwd' else step)(); print((time.perf_counter() - t0) * 1000, flush=True)
 `;
-const torch = zooName ? { status: 1, stdout: '', stderr: `not run for --model ${zooName}` } : spawnSync('/usr/bin/python3', ['-c', torchScript], { encoding: 'utf8' });
-const torchMs: Record<string, number> = {};
-if (torch.status === 0) for (const line of torch.stdout.trim().split('\n')) torchMs[line.split(' ')[0]!] = Number(line.split(' ')[1]);
 
-const f = median(fwdTimes);
-const s = median(stepTimes);
-console.log(`\nsegkit bench/train-step — ${zooName ? `${zooName} ${JSON.stringify(zooOptions)}` : 'ResNet-18 seg net'}, batch ${N}×3×${H}×${W}, ${threads} threads, SGD momentum\n`);
-console.log('| engine | forward ms | train step ms | step / forward |');
-console.log('|---|---:|---:|---:|');
-console.log(`| segkit (onnxruntime-node) | ${f.toFixed(0)} | ${s.toFixed(0)} | ${(s / f).toFixed(2)} |`);
-if (torch.status === 0) console.log(`| PyTorch ${'CPU eager (python3-torch)'} | ${torchMs.fwd!.toFixed(0)} | ${torchMs.step!.toFixed(0)} | ${(torchMs.step! / torchMs.fwd!).toFixed(2)} |`);
-else console.log(`| PyTorch | not run: ${torch.stderr.trim().split('\n').pop()} | | |`);
-console.log(`\nstep / forward: ${(s / f).toFixed(2)} (target ≤ 3.5)` + (torch.status === 0 ? `; segkit step / PyTorch step: ${(s / torchMs.step!).toFixed(2)} (target ≤ 1.0)` : ''));
-// RSS after every 10th step: the first steps warm onnxruntime's arena up; after that it must stay flat.
+/** The PyTorch peer, or why it is not run (python3-torch missing, or --model given). */
+async function startTorch(): Promise<{ time(what: 'fwd' | 'step'): Promise<number>; close(): void } | string> {
+  if (zooName) return `not run for --model ${zooName}`;
+  const py = spawn('/usr/bin/python3', ['-c', torchScript], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  py.stderr.on('data', (d) => (stderr += String(d)));
+  const lines = createInterface({ input: py.stdout })[Symbol.asyncIterator]();
+  const next = async () => {
+    const r = await lines.next();
+    if (r.done) throw new Error(`python3 exited: ${stderr.trim().split('\n').pop()}`);
+    return r.value;
+  };
+  try {
+    await next(); // 'ready'
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return {
+    async time(what) {
+      py.stdin.write(`${what}\n`);
+      return Number(await next());
+    },
+    close: () => py.stdin.end(),
+  };
+}
+
+// Forward only: the same training-mode forward + loss, parameters as inputs, no backward.
+const fwd = compile((a, b) => loss(model, a!, b!), { runtime: nodeRuntime, threads, paramMode: 'input', paramNames: model.namedState() });
+const step = compileTrainStep(model, loss, { runtime: nodeRuntime, threads, optimizer: sgd({ momentum: 0.9, weightDecay: 1e-4 }), schedule: constantLr(0.01) });
+const torch = await startTorch();
+const timed = async (f: () => Promise<unknown>) => {
+  const t0 = performance.now();
+  await f();
+  return performance.now() - t0;
+};
+
+// Rounds of segkit forward, PyTorch forward, segkit step, PyTorch step, with a pause between engines
+// so neither's idle threads spin into the other's time. Ratios are taken within a round, then their
+// median: this machine's speed drifts by ±15 % over minutes, which would bias back-to-back blocks.
+const rounds = arg('rounds', 10);
+const r: Record<'fwd' | 'step' | 'torchFwd' | 'torchStep', number[]> = { fwd: [], step: [], torchFwd: [], torchStep: [] };
+for (let i = -2; i < rounds; i++) {
+  const keep = i >= 0;
+  const f = await timed(() => fwd.run(x, y));
+  await sleep(300);
+  const tf = typeof torch === 'string' ? NaN : await torch.time('fwd');
+  await sleep(300);
+  const s = await timed(() => step.step(x, y));
+  await sleep(300);
+  const ts = typeof torch === 'string' ? NaN : await torch.time('step');
+  await sleep(300);
+  if (keep) [r.fwd, r.torchFwd, r.step, r.torchStep].forEach((a, k) => a.push([f, tf, s, ts][k]!));
+}
+if (typeof torch !== 'string') torch.close();
+await fwd.dispose();
+// Then --steps steps alone, for the memory check.
+const rss: number[] = [];
+for (let i = 0; i < steps; i++) {
+  await step.step(x, y);
+  rss.push(process.memoryUsage().rss / 2 ** 20);
+}
+await step.dispose();
+
+if (rounds > 0) {
+  const perRound = (a: number[], b: number[]) => median(a.map((v, i) => v / b[i]!));
+  const [f, s] = [median(r.fwd), median(r.step)];
+  const stepPerFwd = perRound(r.step, r.fwd);
+  console.log(`\nsegkit bench/train-step — ${zooName ? `${zooName} ${JSON.stringify(zooOptions)}` : 'ResNet-18 seg net'}, batch ${N}×3×${H}×${W}, ${threads} threads, SGD momentum, ${rounds} interleaved rounds (medians)\n`);
+  console.log('| engine | forward ms | train step ms | step / forward (per round) |');
+  console.log('|---|---:|---:|---:|');
+  console.log(`| segkit (onnxruntime-node) | ${f.toFixed(0)} | ${s.toFixed(0)} | ${stepPerFwd.toFixed(2)} |`);
+  if (typeof torch !== 'string') console.log(`| PyTorch CPU eager (python3-torch) | ${median(r.torchFwd).toFixed(0)} | ${median(r.torchStep).toFixed(0)} | ${perRound(r.torchStep, r.torchFwd).toFixed(2)} |`);
+  else console.log(`| PyTorch | not run: ${torch} | | |`);
+  const vsTorch = typeof torch === 'string' ? '' : `; segkit step / PyTorch step: ${perRound(r.step, r.torchStep).toFixed(2)} (target ≤ 1.0; rounds ${r.step.map((v, i) => (v / r.torchStep[i]!).toFixed(2)).join(' ')})`;
+  console.log(`\nstep / forward: ${stepPerFwd.toFixed(2)} (target ≤ 3.5)` + vsTorch);
+} else console.log(`\nsegkit bench/train-step — memory check only (--rounds 0), batch ${N}×3×${H}×${W}`);
+// RSS after every 10th step of the memory check: after the warm-up rounds it must stay flat.
 const marks = rss.map((v, i) => [i + 1, v] as const).filter(([i]) => i === 1 || i % 10 === 0 || i === rss.length);
 console.log(`RSS (MiB) after step ${marks.map(([i, v]) => `${i}: ${v.toFixed(0)}`).join(', ')}`);
 const tail = rss.slice(Math.min(10, rss.length - 1));
