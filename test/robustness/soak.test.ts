@@ -80,11 +80,11 @@ describe('soak: streaming inference', () => {
     assert.equal(runtime.open(), 0, 'dispose() left a session open');
   });
 
-  test('20 create → segment → dispose cycles: no session left open, RSS flat after warm-up', async () => {
+  test('30 create → segment → dispose cycles: no session left open, RSS flat after warm-up', async () => {
     const runtime = countingRuntime();
     drawFrame(0, W, H, frame.data);
     const samples: number[] = [];
-    for (let k = 0; k < 20; k++) {
+    for (let k = 0; k < 30; k++) {
       const seg = Segmenter.fromCheckpoint(checkpoint, nodeCodec, runtime, { threads: 1 });
       // Sessions are created on the first segment(), so run one frame to have something to release.
       await seg.segment(frame);
@@ -98,11 +98,18 @@ describe('soak: streaming inference', () => {
     // pages are back with the OS when RSS is read varies from cycle to cycle: single samples fall
     // 40 MiB below or rise above their neighbours, and glibc's arenas creep up a few MiB before
     // levelling off (measured over 40 cycles: 270 → 277 MiB by cycle 24, 274 at cycle 39, with the
-    // JS heap and ArrayBuffers flat). So the medians of the first and last thirds are compared:
-    // memory kept by every cycle moves the median, one outlier does not. Comparing the thirds'
-    // minima instead failed in CI on one low sample in the first third.
-    const { rise, series } = thirdsRise(samples.slice(4));
-    assert.ok(rise <= BOUND, `RSS median rose ${(rise / MiB).toFixed(1)} MiB over the cycles (bound ${BOUND / MiB}); samples (MiB): ${series}`);
+    // JS heap and ArrayBuffers flat). The two levels make any one statistic flaky: the thirds'
+    // minima failed once on a single low sample in the first third, their medians once on a last
+    // third mostly at the upper level (228 → 273 MiB, the lower level itself up 4 MiB). Memory
+    // kept by every cycle lifts both the floor and the median, so the test fails when both rise.
+    const warm = samples.slice(4);
+    const { rise, series } = thirdsRise(warm);
+    const k = Math.floor(warm.length / 3);
+    const floorRise = Math.min(...warm.slice(-k)) - Math.min(...warm.slice(0, k));
+    assert.ok(
+      Math.min(rise, floorRise) <= BOUND,
+      `RSS median rose ${(rise / MiB).toFixed(1)} MiB and its floor ${(floorRise / MiB).toFixed(1)} MiB over the cycles (bound ${BOUND / MiB}); samples (MiB): ${series}`,
+    );
   });
 
   test('segment() after dispose() rejects with a clear error; a second dispose() is harmless', async () => {
