@@ -14,6 +14,8 @@ export type OnnxAttr =
 export interface OnnxEmitter {
   /** The ONNX value name of a traced tensor. */
   name(t: Tensor): string;
+  /** How many times the written graph reads this tensor: inputs of written nodes, plus graph outputs. */
+  uses(t: Tensor): number;
   /** A fresh value name for an intermediate that only exists in the ONNX graph. */
   temp(hint: string): string;
   /** Appends an ONNX node (default domain). */

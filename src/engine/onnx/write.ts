@@ -92,8 +92,10 @@ class Emitter implements OnnxEmitter {
   private readonly int64Cache = new Map<string, string>();
   private readonly used = new Set<string>();
   private counter = 0;
+  private readonly useCounts = new Map<Tensor, number>();
 
-  constructor(graph: Graph, outputNames: Map<Tensor, string>) {
+  constructor(graph: Graph, outputNames: Map<Tensor, string>, nodes: readonly Node<any>[], outputs: readonly Tensor[]) {
+    for (const t of [...nodes.flatMap((n) => n.inputs), ...outputs]) this.useCounts.set(t, (this.useCounts.get(t) ?? 0) + 1);
     for (const t of graph.inputs) this.bind(t, t.name!);
     for (const t of graph.constants.keys()) if (t.name) this.bind(t, t.name);
     for (const [t, n] of outputNames) if (!this.names.has(t)) this.bind(t, n);
@@ -111,6 +113,10 @@ class Emitter implements OnnxEmitter {
       this.names.set(t, n);
     }
     return n;
+  }
+
+  uses(t: Tensor): number {
+    return this.useCounts.get(t) ?? 0;
   }
 
   temp(hint: string): string {
@@ -161,8 +167,8 @@ export function writeOnnx(graph: Graph, outputs: Record<string, Tensor>, opts: O
     if (t.node && !outputNames.has(t)) outputNames.set(t, name);
     else aliased.push([name, t]);
   }
-  const e = new Emitter(graph, outputNames);
   const nodes = liveNodes(outEntries.map(([, t]) => t));
+  const e = new Emitter(graph, outputNames, nodes, outEntries.map(([, t]) => t));
   for (const n of nodes) n.op.onnx(n, e);
   for (const [name, t] of aliased) e.node('Identity', [e.name(t)], [name]);
 

@@ -36,9 +36,12 @@ export const Resize = defineOp<ResizeAttrs>({
     const scales = a.scale
       ? e.initializer(new HostTensor(new Float32Array([1, 1, a.scale[0], a.scale[1]]), [4]), 'resize_scales')
       : '';
-    const sizes = a.scale ? '' : e.int64s([x.shape[0]!, x.shape[1]!, a.size[0], a.size[1]]);
+    // With scales, the optional sizes input is left out rather than given as '': onnxruntime's
+    // NCHWc layout pass only takes a Resize with exactly three inputs, and there the resize runs in
+    // the blocked layout between convolutions instead of costing two reorders and a slower kernel.
+    const sizes = a.scale ? [] : [e.int64s([x.shape[0]!, x.shape[1]!, a.size[0], a.size[1]])];
     const coord = a.mode === 'nearest' ? 'asymmetric' : a.alignCorners ? 'align_corners' : 'half_pixel';
-    e.node('Resize', [e.name(x), '', scales, sizes], [e.name(n.outputs[0]!)], {
+    e.node('Resize', [e.name(x), '', scales, ...sizes], [e.name(n.outputs[0]!)], {
       mode: { s: a.mode },
       coordinate_transformation_mode: { s: coord },
       nearest_mode: { s: 'floor' },
