@@ -12,7 +12,7 @@ import { applyKeyMap } from '../../src/io/keymap.js';
 import { MIT_OFFICIAL, SEGFORMER_FASTSEG, SEGFORMER_OFFICIAL } from '../../src/models/segformer/keymap.js';
 import { SegFormer } from '../../src/models/segformer/model.js';
 import { ModelRegistry } from '../../src/models/registry.js';
-import { camvidUnavailable, trainOnCamvid } from './trains.js';
+import { assertLossFalls, camvidUnavailable, lossSummary, trainOnCamvid } from './trains.js';
 
 const M = (n: number) => n / 1e6;
 /** |a − b| within half a unit of the doc's last printed digit. */
@@ -188,11 +188,9 @@ describe('SegFormer', () => {
     });
   });
 
-  it('trains: SegFormer-B0 on CamVid 32×48, loss falls', { skip: camvidUnavailable() ?? false }, async () => {
-    const losses = await trainOnCamvid(new SegFormer({ numClasses: 11 }), { steps: 40, h: 32, w: 48, lr: 1e-3 });
-    const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
-    const [first, last] = [mean(losses.slice(0, 10)), mean(losses.slice(-10))];
-    console.log(`segformer-b0 training: first-10 mean ${first.toFixed(3)}, last-10 mean ${last.toFixed(3)}`);
-    assert.ok(last < 0.6 * first, `loss ${first} → ${last}`);
+  it('trains: SegFormer-B0, 200 steps on two CamVid images at 32×48, loss falls', { skip: camvidUnavailable() ?? false }, async () => {
+    const losses = await trainOnCamvid(new SegFormer({ numClasses: 11 }), { steps: 200, h: 32, w: 48, lr: 1e-3 });
+    console.log(`segformer-b0 32×48: ${lossSummary(losses)}`);
+    assertLossFalls(losses);
   });
 });

@@ -9,7 +9,7 @@ import { ModelRegistry } from '../../src/models/registry.js';
 import { entry, paperEntry } from '../../src/models/sernet-former/entry.js';
 import { SERNetFormer } from '../../src/models/sernet-former/model.js';
 import { SERNetFormerPaper } from '../../src/models/sernet-former/paper.js';
-import { camvidUnavailable, trainOnCamvid } from './trains.js';
+import { assertLossFalls, camvidUnavailable, lossSummary, trainOnCamvid } from './trains.js';
 
 const input = (shape: number[]) => new Graph().input('x', shape);
 const maxAbs = (a: Float32Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
@@ -90,16 +90,11 @@ describe('SERNet-Former (FastSeg)', () => {
     assert.throws(() => new SERNetFormer({ numClasses: 0 }), /numClasses must be a positive integer, got 0/);
   });
 
-  it('trains on CamVid at 32×48 (loss falls)', { skip: camvidUnavailable() ?? false, timeout: 300_000 }, async () => {
+  it('trains: 200 steps on two CamVid images at 32×48, loss falls', { skip: camvidUnavailable() ?? false, timeout: 300_000 }, async () => {
     const t0 = Date.now();
-    // 9.2 M parameters make a step cost ~1 s on the loaded 2-core machine; 30 steps show the fall clearly.
-    const losses = await trainOnCamvid(new SERNetFormer({ numClasses: 11 }), { steps: 30, h: 32, w: 48, count: 2, lr: 1e-3 });
-    const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
-    const first = mean(losses.slice(0, 10));
-    const last = mean(losses.slice(-10));
-    console.log(`sernet-former 32×48: ${losses.length} steps in ${((Date.now() - t0) / 1000).toFixed(1)} s, loss ${first.toFixed(3)} → ${last.toFixed(3)}`);
-    assert.ok(losses.every(Number.isFinite), 'loss is finite');
-    assert.ok(last < 0.6 * first, `mean loss of the last 10 steps ${last} is not below 0.6 × the first 10 (${first})`);
+    const losses = await trainOnCamvid(new SERNetFormer({ numClasses: 11 }), { steps: 200, h: 32, w: 48, count: 2, lr: 1e-3 });
+    console.log(`sernet-former 32×48: ${lossSummary(losses)}, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    assertLossFalls(losses);
   });
 });
 
@@ -112,6 +107,15 @@ describe('SERNet-Former, paper-style (experimental)', () => {
     assert.deepEqual(f.map((t) => t.shape), want.map(([c, s]) => [1, c, 64 / s!, 96 / s!]));
     // Odd sizes round up at each stride-2 step, as in torchvision.
     assert.deepEqual(r50.features(input([1, 3, 45, 61])).map((t) => t.shape.slice(2)), [[23, 31], [12, 16], [6, 8], [6, 8], [6, 8]]);
+  });
+
+  it('trains: 60 steps on two CamVid images at 32×48, loss falls', { skip: camvidUnavailable() ?? false, timeout: 300_000 }, async () => {
+    // Fewer steps than the FastSeg form's 200: with ResNet-50 and a 2048-channel DbN it has about
+    // 38 M parameters, and their AdamW update makes a step cost ~0.8 s here even at 32×48.
+    const t0 = Date.now();
+    const losses = await trainOnCamvid(new SERNetFormerPaper({ numClasses: 11 }), { steps: 60, h: 32, w: 48, count: 2, lr: 1e-3 });
+    console.log(`sernet-former-paper 32×48: ${lossSummary(losses, 10)}, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    assertLossFalls(losses, { window: 10 });
   });
 
   it('returns logits at the full input resolution for any size', () => {

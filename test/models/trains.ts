@@ -1,5 +1,6 @@
 // "Each model trains": a few hundred steps of a model on a small CamVid subset (small resolution)
 // must lower the cross-entropy. Shared by every model family's test; skips without ../shared.
+import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { HostTensor } from '../../src/engine/host-tensor.js';
@@ -80,4 +81,18 @@ export async function trainOnCamvid(model: SegmentationModel, o: { steps: number
     await step.dispose();
   }
   return losses;
+}
+
+const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+
+/** "loss A → B over N steps": the means of the first and last `window` losses. */
+export function lossSummary(losses: number[], window = 20): string {
+  return `loss ${mean(losses.slice(0, window)).toFixed(3)} → ${mean(losses.slice(-window)).toFixed(3)} over ${losses.length} steps (means of the first and last ${window})`;
+}
+
+/** Every loss is finite and the mean of the last `window` losses is below `factor` × the mean of the first `window`. */
+export function assertLossFalls(losses: number[], { window = 20, factor = 0.25 } = {}): void {
+  assert.ok(losses.every(Number.isFinite), `a loss is not finite: ${losses.map((l) => l.toFixed(3)).join(' ')}`);
+  const [first, last] = [mean(losses.slice(0, window)), mean(losses.slice(-window))];
+  assert.ok(last < factor * first, `${lossSummary(losses, window)}: the last mean is not below ${factor} × the first`);
 }
