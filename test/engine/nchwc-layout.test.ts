@@ -12,6 +12,7 @@ import { describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { toOnnx } from '../../src/engine/compile.js';
 import type { Tensor } from '../../src/engine/tensor.js';
+import { activationInputs } from '../../src/export/int8-activations.js';
 import { readOnnx } from '../../src/export/onnx-read.js';
 import { assertClose, type Arr } from '../reference/ndarray.js';
 import * as R from '../reference/ops.js';
@@ -80,6 +81,17 @@ describe('lowerings that keep onnxruntime in its NCHWc layout', { skip }, () => 
     assert.equal(count(nodes, 'ReorderInput'), 1, `only the input enters the layout: ${summary(nodes)}`);
     const y1 = R.conv2d(x, w1, null, PAD);
     assertClose(y, R.conv2d(R.add(R.prelu(y1, slope), R.silu(y1)), w2, null, PAD), 1e-5, 'abm');
+  });
+
+  it("static int8 leaves the depth-wise identity conv's input alone (it is no real convolution)", () => {
+    const slope = rnd([1]);
+    const m = readOnnx(toOnnx((t: Tensor) => {
+      const y = conv(t, w1);
+      return conv(y.prelu(t.graph.constant(toHost(slope))).add(y.silu()), w2);
+    }, [{ shape: x.shape }]));
+    const convInputs = m.graph.nodes.filter((n) => n.opType === 'Conv').map((n) => n.inputs[0]!);
+    assert.equal(convInputs.length, 3);
+    assert.deepEqual(activationInputs(m), [convInputs[0], convInputs[2]]);
   });
 
   it('a one-slope PReLU read only once stays a single LeakyRelu (fused into the conv)', async () => {
