@@ -52,6 +52,13 @@ const w1 = rnd([32, 16, 3, 3], 0.2);
 const w2 = rnd([32, 32, 3, 3], 0.2);
 const conv = (t: Tensor, w: Arr) => t.conv2d(t.graph.constant(toHost(w)), { padding: 1 });
 
+/** conv → PReLU(y) + y·σ(y) (one slope) → conv: SERNet-Former's AbM between two convolutions. */
+const abmSlope = rnd([1]);
+const abmBetweenConvs = (t: Tensor) => {
+  const y = conv(t, w1);
+  return conv(y.prelu(t.graph.constant(toHost(abmSlope))).add(y.silu()), w2);
+};
+
 // Whether this CPU has NCHWc kernels at all: a plain 3×3 convolution is blocked if it does.
 const blocked = (await optimised((t) => conv(t, w1), x)).nodes.some((n) => n.domain === NCHWC);
 const skip = blocked ? false : 'onnxruntime has no NCHWc kernels on this CPU (no AVX2): there is no blocked layout to keep';
@@ -69,26 +76,17 @@ describe('lowerings that keep onnxruntime in its NCHWc layout', { skip }, () => 
   }
 
   it("SERNet-Former's AbM, PReLU(y) + y·σ(y) with one slope, between convs: no reorders, values as the reference", async () => {
-    const slope = rnd([1]);
-    const fn = (t: Tensor) => {
-      const y = conv(t, w1);
-      return conv(y.prelu(t.graph.constant(toHost(slope))).add(y.silu()), w2);
-    };
-    const written = readOnnx(toOnnx(fn, [{ shape: x.shape }])).graph.nodes;
+    const written = readOnnx(toOnnx(abmBetweenConvs, [{ shape: x.shape }])).graph.nodes;
     assert.ok(written.some((n) => n.opType === 'Conv' && n.attributes.some((a) => a.name === 'group' && 'i' in a && a.i === 32)), `no depth-wise conv written: ${summary(written)}`);
-    const { nodes, y } = await optimised(fn, x);
+    const { nodes, y } = await optimised(abmBetweenConvs, x);
     assert.equal(count(nodes, 'ReorderOutput'), 1, `only the output leaves the layout: ${summary(nodes)}`);
     assert.equal(count(nodes, 'ReorderInput'), 1, `only the input enters the layout: ${summary(nodes)}`);
     const y1 = R.conv2d(x, w1, null, PAD);
-    assertClose(y, R.conv2d(R.add(R.prelu(y1, slope), R.silu(y1)), w2, null, PAD), 1e-5, 'abm');
+    assertClose(y, R.conv2d(R.add(R.prelu(y1, abmSlope), R.silu(y1)), w2, null, PAD), 1e-5, 'abm');
   });
 
   it("static int8 leaves the depth-wise identity conv's input alone (it is no real convolution)", () => {
-    const slope = rnd([1]);
-    const m = readOnnx(toOnnx((t: Tensor) => {
-      const y = conv(t, w1);
-      return conv(y.prelu(t.graph.constant(toHost(slope))).add(y.silu()), w2);
-    }, [{ shape: x.shape }]));
+    const m = readOnnx(toOnnx(abmBetweenConvs, [{ shape: x.shape }]));
     const convInputs = m.graph.nodes.filter((n) => n.opType === 'Conv').map((n) => n.inputs[0]!);
     assert.equal(convInputs.length, 3);
     assert.deepEqual(activationInputs(m), [convInputs[0], convInputs[2]]);
