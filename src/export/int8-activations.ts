@@ -8,7 +8,7 @@
  * kernel sees; onnxruntime fuses them into integer kernels where its QDQ rules allow and otherwise
  * runs them as the quantize/dequantize they are, so the accuracy reported is that of the int8 model.
  */
-import { GraphIndex, ONNX_TYPE, float32Of, intAttr, tensorFromBytes, tensorFromFloat32, type OnnxModel, type OnnxNode, type OnnxTensor } from './onnx-model.js';
+import { GraphIndex, isIdentityConv, ONNX_TYPE, tensorFromBytes, tensorFromFloat32, type OnnxModel, type OnnxNode } from './onnx-model.js';
 
 /** Observed value range of one tensor. */
 export interface Range {
@@ -25,22 +25,10 @@ export function constantValues(m: OnnxModel): Set<string> {
 
 const QUANTIZED_OPS: Record<string, number[]> = { Conv: [0], ConvTranspose: [0], MatMul: [0, 1], Gemm: [0, 1] };
 
-/**
- * A depth-wise 1×1 convolution by ones without bias: segkit writes one in front of a LeakyRelu
- * only to keep onnxruntime in its blocked layout (engine/ops/elementwise.ts, PRelu). It computes
- * the identity, so no int8 kernel stands behind it and its input is not quantized.
- */
-function isIdentityConv(n: OnnxNode, initializers: ReadonlyMap<string, OnnxTensor>): boolean {
-  const w = initializers.get(n.inputs[1] ?? '');
-  if (n.opType !== 'Conv' || (n.inputs[2] ?? '') !== '' || !w || w.dataType !== ONNX_TYPE.FLOAT) return false;
-  const [c, perGroup, kh, kw] = w.dims;
-  return w.dims.length === 4 && perGroup === 1 && kh === 1 && kw === 1 && intAttr(n, 'group', 1) === c && float32Of(w).every((v) => v === 1);
-}
-
 /** The activation tensors int8 static quantizes: non-constant float inputs of the ops above, in graph order. */
 export function activationInputs(m: OnnxModel): string[] {
   const constant = constantValues(m);
-  const initializers = new Map(m.graph.initializers.map((t) => [t.name, t]));
+  const { initializers } = new GraphIndex(m.graph);
   const out = new Set<string>();
   for (const n of m.graph.nodes) {
     const slots = n.domain === '' ? QUANTIZED_OPS[n.opType] : undefined;

@@ -9,7 +9,7 @@
  * constants stay float32. The channel axis follows the consumer: Conv axis 0, ConvTranspose 1,
  * MatMul's right operand its last axis (its columns are the outputs), its left operand the rows.
  */
-import { GraphIndex, forEachChannelBlock, ONNX_TYPE, float32Of, intAttr, tensorFromBytes, tensorFromFloat32, type OnnxModel, type OnnxNode, type OnnxTensor } from './onnx-model.js';
+import { GraphIndex, forEachChannelBlock, isIdentityConv, ONNX_TYPE, float32Of, intAttr, tensorFromBytes, tensorFromFloat32, type OnnxModel, type OnnxNode, type OnnxTensor } from './onnx-model.js';
 
 export const MIN_ELEMENTS = 64;
 
@@ -20,11 +20,11 @@ export interface Int8WeightsReport {
 }
 
 /** The channel axis to quantize an initializer along, from how its first weight-like consumer reads it; null: not a weight. */
-function channelAxis(t: OnnxTensor, uses: { node: OnnxNode; index: number }[]): number | null {
+function channelAxis(t: OnnxTensor, uses: { node: OnnxNode; index: number }[], initializers: ReadonlyMap<string, OnnxTensor>): number | null {
   const rank = t.dims.length;
   for (const { node, index } of uses) {
     if (node.domain !== '') continue;
-    if (node.opType === 'Conv' && index === 1) return 0;
+    if (node.opType === 'Conv' && index === 1) return isIdentityConv(node, initializers) ? null : 0;
     if (node.opType === 'ConvTranspose' && index === 1) return 1;
     if (node.opType === 'MatMul') return index === 1 ? rank - 1 : rank - 2;
     if (node.opType === 'Gemm' && index === 1) return intAttr(node, 'transB', 0) ? 0 : 1;
@@ -62,7 +62,7 @@ export function quantizeWeightsInt8(m: OnnxModel): Int8WeightsReport {
   const report: Int8WeightsReport = { quantized: 0, worstRelativeError: 0 };
   g.initializers = g.initializers.filter((t) => {
     if (t.dataType !== ONNX_TYPE.FLOAT || t.dims.length < 2 || t.raw.length / 4 < MIN_ELEMENTS) return true;
-    const axis = channelAxis(t, ix.consumersOf(t.name));
+    const axis = channelAxis(t, ix.consumersOf(t.name), ix.initializers);
     if (axis === null) return true;
     const v = float32Of(t);
     const { q, scale } = quantizePerChannel(v, t.dims, axis);

@@ -136,6 +136,18 @@ export function floatAttr(n: OnnxNode, name: string, fallback: number): number {
   return a?.type === 'FLOAT' ? a.f : fallback;
 }
 
+/**
+ * A depth-wise 1×1 convolution by ones without bias: segkit writes one in front of a LeakyRelu
+ * only to keep onnxruntime in its blocked layout (engine/ops/elementwise.ts, PRelu). It computes
+ * the identity, so int8 leaves it alone: no quantized weights, no quantized input.
+ */
+export function isIdentityConv(n: OnnxNode, initializers: ReadonlyMap<string, OnnxTensor>): boolean {
+  const w = initializers.get(n.inputs[1] ?? '');
+  if (n.opType !== 'Conv' || n.domain !== '' || (n.inputs[2] ?? '') !== '' || !w || w.dataType !== ONNX_TYPE.FLOAT) return false;
+  const [c, perGroup, kh, kw] = w.dims;
+  return w.dims.length === 4 && perGroup === 1 && kh === 1 && kw === 1 && intAttr(n, 'group', 1) === c && float32Of(w).every((v) => v === 1);
+}
+
 /** Lookup tables over a graph, rebuilt after each structural change (they are cheap). */
 export class GraphIndex {
   readonly initializers = new Map<string, OnnxTensor>();

@@ -13,6 +13,7 @@ import * as ort from 'onnxruntime-node';
 import { toOnnx } from '../../src/engine/compile.js';
 import type { Tensor } from '../../src/engine/tensor.js';
 import { activationInputs } from '../../src/export/int8-activations.js';
+import { quantizeWeightsInt8 } from '../../src/export/int8-weights.js';
 import { readOnnx } from '../../src/export/onnx-read.js';
 import { assertClose, type Arr } from '../reference/ndarray.js';
 import * as R from '../reference/ops.js';
@@ -48,8 +49,9 @@ const count = (nodes: { opType: string }[], op: string) => nodes.filter((n) => n
 const summary = (nodes: { opType: string; domain: string }[]) => nodes.map((n) => (n.domain === NCHWC ? `${n.opType}*` : n.opType)).join(' → ');
 
 const x = rnd([1, 16, 9, 12]);
-const w1 = rnd([32, 16, 3, 3], 0.2);
-const w2 = rnd([32, 32, 3, 3], 0.2);
+// 64 channels: a multiple of every NCHWc block, and enough weights (≥ 64 per tensor) for int8 to quantize the identity conv's ones if it did not skip them.
+const w1 = rnd([64, 16, 3, 3], 0.2);
+const w2 = rnd([64, 64, 3, 3], 0.15);
 const conv = (t: Tensor, w: Arr) => t.conv2d(t.graph.constant(toHost(w)), { padding: 1 });
 
 /** conv → PReLU(y) + y·σ(y) (one slope) → conv: SERNet-Former's AbM between two convolutions. */
@@ -77,7 +79,7 @@ describe('lowerings that keep onnxruntime in its NCHWc layout', { skip }, () => 
 
   it("SERNet-Former's AbM, PReLU(y) + y·σ(y) with one slope, between convs: no reorders, values as the reference", async () => {
     const written = readOnnx(toOnnx(abmBetweenConvs, [{ shape: x.shape }])).graph.nodes;
-    assert.ok(written.some((n) => n.opType === 'Conv' && n.attributes.some((a) => a.name === 'group' && 'i' in a && a.i === 32)), `no depth-wise conv written: ${summary(written)}`);
+    assert.ok(written.some((n) => n.opType === 'Conv' && n.attributes.some((a) => a.name === 'group' && 'i' in a && a.i === 64)), `no depth-wise conv written: ${summary(written)}`);
     const { nodes, y } = await optimised(abmBetweenConvs, x);
     assert.equal(count(nodes, 'ReorderOutput'), 1, `only the output leaves the layout: ${summary(nodes)}`);
     assert.equal(count(nodes, 'ReorderInput'), 1, `only the input enters the layout: ${summary(nodes)}`);
@@ -85,11 +87,17 @@ describe('lowerings that keep onnxruntime in its NCHWc layout', { skip }, () => 
     assertClose(y, R.conv2d(R.add(R.prelu(y1, abmSlope), R.silu(y1)), w2, null, PAD), 1e-5, 'abm');
   });
 
-  it("static int8 leaves the depth-wise identity conv's input alone (it is no real convolution)", () => {
+  it("int8 leaves the depth-wise identity conv's input and weights alone (it is no real convolution)", () => {
     const m = readOnnx(toOnnx(abmBetweenConvs, [{ shape: x.shape }]));
     const convInputs = m.graph.nodes.filter((n) => n.opType === 'Conv').map((n) => n.inputs[0]!);
     assert.equal(convInputs.length, 3);
     assert.deepEqual(activationInputs(m), [convInputs[0], convInputs[2]]);
+    // Nor its weights: the ones stay float32 while both real convolutions get int8 weights.
+    const weights = m.graph.nodes.filter((n) => n.opType === 'Conv').map((n) => n.inputs[1]!);
+    assert.equal(quantizeWeightsInt8(m).quantized, 2);
+    const dequantized = (name: string) => m.graph.nodes.some((n) => n.opType === 'DequantizeLinear' && n.outputs[0] === name);
+    assert.ok(dequantized(weights[0]!) && dequantized(weights[2]!), 'the real convs read dequantized int8 weights');
+    assert.ok(!dequantized(weights[1]!) && m.graph.initializers.some((t) => t.name === weights[1]), 'the identity conv reads its float32 ones');
   });
 
   it('a one-slope PReLU read only once stays a single LeakyRelu (fused into the conv)', async () => {
