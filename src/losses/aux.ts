@@ -43,7 +43,7 @@ interface CrfTerm {
 /**
  * A loss described as JSON, for training configs. Every variant takes `crfWeight` (FastSeg's
  * mean-field CRF term, on the logits resized to the labels; default 0).
- * - `ce`: crossEntropy (`classWeights`, `ignoreIndex`, `average`).
+ * - `ce`: crossEntropy (`classWeights`, `ignoreIndex`, `average`, `boundaryWeight`, `boundaryWidth`).
  * - `ohem`: ohemCrossEntropy (`thresh`, `minKept` and the `ce` keys).
  * - `lovasz`: lovaszSoftmax (`classes`, `ignoreIndex`).
  * - `dice`: multiclassDice (`smooth`, `ignoreIndex`).
@@ -54,7 +54,7 @@ interface CrfTerm {
  */
 export type LossSpec = CrfTerm &
   (
-    | { type: 'ce'; classWeights?: number[]; ignoreIndex?: number; average?: LossAverage }
+    | { type: 'ce'; classWeights?: number[]; ignoreIndex?: number; average?: LossAverage; boundaryWeight?: number; boundaryWidth?: number }
     | { type: 'ohem'; thresh?: number; minKept?: number; classWeights?: number[]; ignoreIndex?: number; average?: LossAverage }
     | { type: 'lovasz'; classes?: 'present' | 'all' | number[]; ignoreIndex?: number }
     | { type: 'dice'; smooth?: number; ignoreIndex?: number }
@@ -73,7 +73,7 @@ const classWeights: Check = { ok: (v) => Array.isArray(v) && v.length > 0 && v.e
 const ceKeys = { classWeights, ignoreIndex: integer, average };
 
 const SPEC_KEYS: Record<LossSpec['type'], Record<string, Check>> = {
-  ce: ceKeys,
+  ce: { ...ceKeys, boundaryWeight: weight, boundaryWidth: { ok: (v) => Number.isInteger(v) && (v as number) >= 1, what: 'a positive integer (pixels)' } },
   ohem: {
     thresh: { ok: finite, what: 'a number (a probability, e.g. 0.7)' },
     minKept: { ok: (v) => Number.isInteger(v) && (v as number) >= 1, what: 'a positive integer' },

@@ -17,6 +17,7 @@ export interface FamilyCase {
 export const FAMILY_CASES: FamilyCase[] = [
   { family: 's2fpn', options: { variant: 'v1', encoder: 'resnet18', numClasses: 4 }, size: 64, seed: 1 },
   { family: 's2fpn', options: { variant: 'v2', encoder: 'resnet18', numClasses: 4 }, size: 64, seed: 1 },
+  { family: 's2fpn', options: { variant: 'v1', encoder: 'resnet18', widthMultiplier: 0.25, detailHead: true, numClasses: 4 }, size: 64, seed: 8 },
   { family: 'segformer', options: { encoder: 'mit-b0', decoderHiddenSize: 32, numClasses: 4 }, size: 32, seed: 1 },
   { family: 'serseg-former', options: { numClasses: 3 }, size: 32, seed: 1 },
   { family: 'setr', options: { variant: 'naive', encoder: 'vit-t16', imgSize: 32, numClasses: 4 }, size: 32, seed: 4 },

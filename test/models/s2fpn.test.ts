@@ -296,3 +296,34 @@ describe('width multiplier (narrow S2-FPN for real-time models)', () => {
     assert.deepEqual(y.shape, [1, 2, 45, 61]);
   });
 });
+
+describe('detail head (stride-2 classifier fed by the stem; not in the paper)', () => {
+  it('adds detail_reduce (1×1 CBA, stem → w·32) and detail_fuse (3×3 CBA, 2·w·32 → w·32): 5,184 parameters at ×0.5 by hand', () => {
+    // ×0.5: stem 32 → 16 (32·16 weights + 2·16 BN) and 32 → 16 by 3×3 (32·9·16 + 2·16).
+    const plain = new S2FPN({ numClasses: 2, widthMultiplier: 0.5 });
+    const detail = new S2FPN({ numClasses: 2, widthMultiplier: 0.5, detailHead: true });
+    assert.equal(detail.numParameters() - plain.numParameters(), 32 * 16 + 32 + 32 * 9 * 16 + 32);
+    const keys = Object.keys(detail.stateDict()).filter((k) => k.startsWith('detail_'));
+    assert.deepEqual(keys.filter((k) => k.endsWith('.weight')).sort(), ['detail_fuse.bn.weight', 'detail_fuse.conv.weight', 'detail_reduce.bn.weight', 'detail_reduce.conv.weight']);
+    assert.equal(Object.keys(plain.stateDict()).filter((k) => k.startsWith('detail_')).length, 0);
+  });
+
+  it('classifies on the stem grid: the classifier reads w·32 channels at ⌈H/2⌉×⌈W/2⌉, and the logits come back at the input size', () => {
+    const m = new S2FPN({ numClasses: 2, widthMultiplier: 0.25, detailHead: true });
+    let seen: readonly number[] = [];
+    const forward = m.head.forward.bind(m.head);
+    m.head.forward = (x: Tensor) => ((seen = x.shape), forward(x));
+    const y = m.eval().forward(new Graph().input('x', [1, 3, 45, 61])) as Tensor;
+    assert.deepEqual(seen, [1, 8, 23, 31]);
+    assert.deepEqual(y.shape, [1, 2, 45, 61]);
+    const outs = m.train().forward(new Graph().input('x', [2, 3, 45, 61])) as Tensor[];
+    assert.deepEqual(outs.map((t) => t.shape), new Array(5).fill([2, 2, 45, 61]));
+  });
+
+  it('is an option of the registry entry (default off)', () => {
+    const registry = new ModelRegistry();
+    registry.register(entry);
+    assert.equal((registry.create('s2fpn', { numClasses: 2, widthMultiplier: 0.25 }) as S2FPN).detail, null);
+    assert.notEqual((registry.create('s2fpn', { numClasses: 2, widthMultiplier: 0.25, detailHead: true }) as S2FPN).detail, null);
+  });
+});
