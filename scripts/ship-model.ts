@@ -2,7 +2,8 @@
  * Ships a trained model in the package and writes its model card from measurements:
  *
  *   npx tsx scripts/ship-model.ts <camvid|portrait> <work-dir> [--checkpoint FILE] [--frames N]
- *                                 [--storage float16|int8] [--compare WORK_DIR]
+ *                                 [--storage float16|int8] [--compare WORK_DIR | --compare-file FILE]
+ *                                 [--refine R,EPS]
  *
  * 1. Takes the run's best checkpoint (best_<metric>_iter_N.safetensors; or --checkpoint), drops the
  *    optimizer state, stores the weights as float16 (default) or with int8 convolution weights (for
@@ -12,7 +13,11 @@
  *    `createSegmenter(name).segment(image)` (resize in, model, resize out, argmax) on N validation
  *    frames at their native size.
  * 4. Reads the training time from the work dir's log.txt. With --compare, measures another run's best
- *    checkpoint (e.g. the mission's SERNet-Former on the same data) the same way, for a table beside it.
+ *    checkpoint (e.g. the mission's SERNet-Former on the same data) the same way, for a table beside it;
+ *    --compare-file measures a model file whose work dir is gone (a model shipped before) instead.
+ *
+ * --refine stores the guided-filter edge refinement (src/inference/guided-filter.ts) in the shipped
+ * file's metadata, so segmenters apply it by default; the card then gives the mIoU with and without it.
  * 5. Writes models/<name>/README.md: the card, every number in it from the steps above, with the
  *    commands that produced them.
  */
@@ -29,6 +34,7 @@ import { writeFileAtomic } from '../src/io/atomic-file.js';
 import { createModel } from '../src/models/index.js';
 import { createSegmenter } from '../src/segmenter/node.js';
 import { fixedValSize } from '../src/segmenter/segmenter.js';
+import { parseRefine } from '../src/cli/refine-option.js';
 import { buildValDataset } from '../src/train/build.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/train/checkpoint.js';
 import { weightsOnly, type WeightStorage } from '../src/train/checkpoint-format.js';
@@ -116,22 +122,29 @@ function trainingHours(workDir: string): { hours: number; segments: number; medi
 const pct = (v: number) => (100 * v).toFixed(2);
 
 interface Measured {
+  /** With the file's default refinement, if it has one. */
   evalReport: { mIoU: number; aAcc: number; mAcc: number; images: number; split: string; perClass: { name: string; iou: number; acc: number }[]; table: string };
   bench: { complexity: { gmacs: number }; timing: { latencyMs: { median: number }; fps: number } };
   inH: number;
   inW: number;
+  /** mIoU with `--refine off`, for files that refine by default. */
+  unrefinedMIoU?: number;
 }
 
 /** `segkit eval` on the config's validation images, then `segkit benchmark` at the config's input size. */
-function measure(file: string, config: TrainConfig): Measured {
+function measure(file: string, config: TrainConfig, refines = false): Measured {
   const [inH, inW] = fixedValSize(config) ?? [360, 480];
   const out = mkdtempSync(join(tmpdir(), 'segkit-ship-'));
   try {
-    const table = run(['eval', file, '--out', out]);
-    const evalReport = { ...JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8')), table };
+    const evaluated = (extra: string[]) => {
+      const table = run(['eval', file, '--out', out, ...extra]);
+      return { ...JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8')), table };
+    };
+    const evalReport = evaluated([]);
+    const unrefinedMIoU: number | undefined = refines ? evaluated(['--refine', 'off']).mIoU : undefined;
     run(['benchmark', '--checkpoint', file, '--input', `1x3x${inH}x${inW}`, '--iters', '200', '--json', join(out, 'bench.json')]);
     const bench = JSON.parse(readFileSync(join(out, 'bench.json'), 'utf8'));
-    return { evalReport, bench, inH, inW };
+    return { evalReport, bench, inH, inW, unrefinedMIoU };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
@@ -153,15 +166,17 @@ const curveText = (c: { iter: number; mIoU: number }[]) => c.map((p) => `${pct(p
  * Another run on the same data (another family, or another width), measured like the shipped model (its best checkpoint,
  * float32), for the card's comparison table.
  */
-async function compared(workDir: string, shipped: { config: TrainConfig; workDir: string; params: number; m: Measured; iteration: number }, text: ModelCardText): Promise<string> {
-  const file = bestCheckpoint(workDir);
+async function compared(other: { workDir: string } | { file: string }, shipped: { config: TrainConfig; workDir: string; params: number; m: Measured; iteration: number }, text: ModelCardText): Promise<string> {
+  const file = 'file' in other ? other.file : bestCheckpoint(other.workDir);
   const ckpt = await loadCheckpoint(file);
   const config = ckpt.meta.config as TrainConfig;
   const m = measure(file, config);
   const params = createModel(ckpt.meta.model.name, ckpt.meta.model.options as never).numParameters();
-  const row = (name: string, c: TrainConfig, dir: string, p: number, x: Measured, iteration: number, storage: string) => {
-    const hours = trainingHours(dir);
-    return `| \`${name}\` | \`${c.name}\` | ${(p / 1e6).toFixed(2)} M | ${x.bench.complexity.gmacs.toFixed(2)} at ${x.inH}×${x.inW} | ${hours ? `${hours.hours.toFixed(2)} h` : 'not recorded'} | ${iteration} | ${curveText(valCurve(dir))} | **${pct(x.evalReport.mIoU)}** (${storage}) | ${x.bench.timing.latencyMs.median.toFixed(1)} ms |`;
+  const row = (name: string, c: TrainConfig, dir: string | null, p: number, x: Measured, iteration: number, storage: string) => {
+    const hours = dir ? trainingHours(dir) : null;
+    const training = hours ? `${hours.hours.toFixed(2)} h` : dir ? 'not recorded' : 'in its own card';
+    const miou = x.unrefinedMIoU === undefined ? `**${pct(x.evalReport.mIoU)}**` : `**${pct(x.evalReport.mIoU)}** with the guided filter, ${pct(x.unrefinedMIoU)} without`;
+    return `| \`${name}\` | \`${c.name}\` | ${(p / 1e6).toFixed(2)} M | ${x.bench.complexity.gmacs.toFixed(2)} at ${x.inH}×${x.inW} | ${training} | ${iteration} | ${dir ? curveText(valCurve(dir)) : 'in its own card'} | ${miou} (${storage}) | ${x.bench.timing.latencyMs.median.toFixed(1)} ms |`;
   };
   return `## ${text.comparisonTitle ?? 'Beside other families'}
 
@@ -172,7 +187,7 @@ eval column is at full resolution.
 | model | recipe | params | GMACs | training | checkpoint iteration | val mIoU during training (iteration) | eval mIoU | model latency |
 |---|---|---|---|---|---|---|---|---|
 ${row(shipped.config.model.name, shipped.config, shipped.workDir, shipped.params, shipped.m, shipped.iteration, 'shipped file')}
-${row(config.model.name, config, workDir, params, m, ckpt.meta.iteration, 'float32 checkpoint')}
+${row(config.model.name, config, 'file' in other ? null : other.workDir, params, m, ckpt.meta.iteration, 'file' in other ? 'its shipped file' : 'float32 checkpoint')}
 ${text.comparison ? `\n${text.comparison}\n` : ''}`;
 }
 
@@ -188,13 +203,20 @@ async function main(): Promise<void> {
   const explicit = flag('--checkpoint');
   const frames = Number(flag('--frames') ?? 50);
   const compare = flag('--compare');
+  const compareFile = flag('--compare-file');
+  const refine = flag('--refine');
   const storage = (flag('--storage') ?? 'float16') as WeightStorage;
   const [name, workDir] = args;
-  if (!name || !workDir || !CARDS[name]) throw new Error(`usage: ship-model.ts <${Object.keys(CARDS).join('|')}> <work-dir> [--checkpoint FILE] [--frames N] [--storage float16|int8] [--compare WORK_DIR]`);
+  if (!name || !workDir || !CARDS[name]) throw new Error(`usage: ship-model.ts <${Object.keys(CARDS).join('|')}> <work-dir> [--checkpoint FILE] [--frames N] [--storage float16|int8] [--compare WORK_DIR | --compare-file FILE] [--refine R,EPS]`);
   const text = CARDS[name]!;
   const source = explicit ?? bestCheckpoint(workDir);
   const ckpt = await loadCheckpoint(source);
   const config = ckpt.meta.config as TrainConfig;
+  if (refine !== undefined) {
+    const r = parseRefine(refine);
+    if (typeof r !== 'object') throw new Error(`--refine takes RADIUS,EPS for the shipped file, got '${refine}'`);
+    ckpt.meta.refine = r;
+  }
 
   // 1. The shipped file.
   const dir = join(root, 'models', name);
@@ -206,7 +228,7 @@ async function main(): Promise<void> {
   console.log(`wrote ${file} (${megabytes.toFixed(2)} MB, ${params} parameters) from ${source}`);
 
   // 2–3. Accuracy of the shipped weights as stored, and the model's speed alone.
-  const { evalReport, bench, inH, inW } = measure(file, config);
+  const { evalReport, bench, inH, inW, unrefinedMIoU } = measure(file, config, ckpt.meta.refine !== undefined);
   console.log(evalReport.table);
   const val = (await buildValDataset(config, config.train.seed ?? 0))!;
   const segmenter = await createSegmenter(name);
@@ -228,7 +250,8 @@ async function main(): Promise<void> {
 
   // 4. Training time, and the run compared with, if any.
   const trained = trainingHours(workDir);
-  const comparison = compare ? await compared(compare, { config, workDir, params, m: { evalReport, bench, inH, inW }, iteration: ckpt.meta.iteration }, text) : '';
+  const other = compare ? { workDir: compare } : compareFile ? { file: compareFile } : null;
+  const comparison = other ? await compared(other, { config, workDir, params, m: { evalReport, bench, inH, inW, unrefinedMIoU }, iteration: ckpt.meta.iteration }, text) : '';
   const machine = machineInfo();
 
   // 5. The card.
@@ -262,14 +285,14 @@ ${text.data}
 
 \`\`\`bash
 npx segkit train ${config.name}            # add --resume after an interruption
-npx tsx scripts/ship-model.ts ${name} work_dirs/${config.name}${storage !== 'float16' ? ` --storage ${storage}` : ''}   # this file and model.safetensors
+npx tsx scripts/ship-model.ts ${name} work_dirs/${config.name}${storage !== 'float16' ? ` --storage ${storage}` : ''}${ckpt.meta.refine ? ` --refine ${ckpt.meta.refine.radius},${ckpt.meta.refine.eps}` : ''}   # this file and model.safetensors
 \`\`\`
 
 ## Accuracy (the shipped ${storage} weights)
 
-\`segkit eval models/${name}/model.safetensors\`: ${evalReport.images} ${evalReport.split} images, single scale, labels at full resolution.
+\`segkit eval models/${name}/model.safetensors\`: ${evalReport.images} ${evalReport.split} images, single scale, labels at full resolution${ckpt.meta.refine ? `, edges refined by the guided filter stored in the file (radius ${ckpt.meta.refine.radius} at the model's ${inH}×${inW}, ε ${ckpt.meta.refine.eps}; segmenters apply it unless given \`refine: false\`)` : ''}.
 
-**mIoU ${pct(evalReport.mIoU)} %**, aAcc ${pct(evalReport.aAcc)} %, mAcc ${pct(evalReport.mAcc)} %.
+**mIoU ${pct(evalReport.mIoU)} %**, aAcc ${pct(evalReport.aAcc)} %, mAcc ${pct(evalReport.mAcc)} %.${unrefinedMIoU !== undefined ? ` Without the guided filter (\`--refine off\`): mIoU ${pct(unrefinedMIoU)} %.` : ''}
 
 | class | IoU | Acc |
 |---|---|---|
@@ -280,7 +303,7 @@ ${perClass}
 | what | median latency | FPS |
 |---|---|---|
 | model alone, 1×3×${inH}×${inW} (\`segkit benchmark --checkpoint models/${name}/model.safetensors --input 1x3x${inH}x${inW}\`) | ${bench.timing.latencyMs.median.toFixed(1)} ms | ${bench.timing.fps.toFixed(1)} |
-| \`segmenter.segment(image)\` on ${times.length} decoded ${frameSize} frames: resize, model, resize back, argmax | ${e2e.toFixed(1)} ms | ${(1000 / e2e).toFixed(1)} |
+| \`segmenter.segment(image)\` on ${times.length} decoded ${frameSize} frames: resize, model, resize back${ckpt.meta.refine ? ', guided filter' : ''}, argmax | ${e2e.toFixed(1)} ms | ${(1000 / e2e).toFixed(1)} |
 
 ${comparison ? `${comparison}\n` : ''}## Limitations
 

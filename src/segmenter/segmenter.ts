@@ -16,7 +16,8 @@ import { generatePalette, type RGB } from '../data/labels/types.js';
 import { compile, type CompiledFunction } from '../engine/compile.js';
 import { HostTensor } from '../engine/host-tensor.js';
 import type { Runtime } from '../engine/runtime/runtime.js';
-import type { Tensor } from '../engine/tensor.js';
+import { cat, type Tensor } from '../engine/tensor.js';
+import { guidedFilterSettings, guidedRefine, type GuidedFilterOptions } from '../inference/guided-filter.js';
 import { resizeBilinearNCHW } from '../inference/nchw.js';
 import { runInference, type SlideMode, type WholeMode } from '../inference/run.js';
 import { probabilities as toProbabilities, type ScoresKind } from '../inference/scores.js';
@@ -52,6 +53,14 @@ export interface SegmenterOptions {
    * the compiled graph at the model's output resolution: `true` for its defaults, or its options.
    */
   crf?: boolean | CrfOptions;
+  /**
+   * Refine the edges of a two-class (or one-logit) model with the colour guided filter, the image
+   * as guide (src/inference/guided-filter.ts): labels and probabilities then follow the photo's
+   * edges instead of the model's grid. Default: the checkpoint's `refine` metadata (what a shipped
+   * model was validated with), else off; `true` uses the checkpoint's settings or the filter's
+   * defaults; `false` turns it off. Needs a fixed input size (the segmenter upsamples the scores).
+   */
+  refine?: boolean | GuidedFilterOptions;
 }
 
 /** What `segment` returns: a label map at the input's size and what its values mean. */
@@ -77,6 +86,25 @@ export function fixedValSize(config: unknown): [number, number] | undefined {
   return r ? [r.scale![1], r.scale![0]] : undefined;
 }
 
+/**
+ * HWC uint8 → 1×3×H×W float32, channel c as data·scale[c] − shift[c] (grey expanded, alpha
+ * dropped): the model's normalised input, or the guided filter's colours in [0, 1].
+ */
+function planarRgb(img: DecodedImage, scale: readonly number[], shift: readonly number[]): HostTensor {
+  const { width: w, height: h, channels: c, data } = img;
+  const plane = w * h;
+  const x = new Float32Array(3 * plane);
+  for (let ch = 0; ch < 3; ch++) {
+    const [a, b] = [scale[ch]!, shift[ch]!];
+    const src = c === 1 ? 0 : ch;
+    for (let p = 0; p < plane; p++) x[ch * plane + p] = data[p * c + src]! * a - b;
+  }
+  return new HostTensor(x, [1, 3, h, w]);
+}
+
+/** The guided filter's guide: the image's colours in [0, 1]. */
+const guideImage = (img: DecodedImage) => planarRgb(img, [1 / 255, 1 / 255, 1 / 255], [0, 0, 0]);
+
 export class Segmenter {
   readonly classes: readonly string[];
   readonly palette: readonly RGB[];
@@ -86,10 +114,12 @@ export class Segmenter {
   private disposed = false;
   /** Score upsampling + argmax graphs by output size, most recently used last (see upsampledLabels). */
   private readonly upsamplers = new Map<string, CompiledFunction>();
+  /** The guided filter's settings when the segmenter refines edges, else null. */
+  readonly refine: Required<GuidedFilterOptions> | null;
 
   private constructor(
     readonly model: SegmentationModel,
-    meta: { classes: readonly string[]; palette?: readonly RGB[]; config?: unknown },
+    meta: { classes: readonly string[]; palette?: readonly RGB[]; config?: unknown; refine?: GuidedFilterOptions },
     private readonly codec: Pick<ImageCodec, 'decodeImage'>,
     private readonly runtime: Runtime,
     private readonly o: SegmenterOptions,
@@ -98,6 +128,12 @@ export class Segmenter {
     this.palette = meta.palette ?? generatePalette(meta.classes.length);
     this.inputSize = o.inputSize ?? fixedValSize(meta.config);
     model.eval();
+    const refine = o.refine === undefined ? meta.refine : o.refine === true ? (meta.refine ?? {}) : o.refine || undefined;
+    this.refine = refine ? guidedFilterSettings(refine, 'Segmenter: refine') : null;
+    if (this.refine) {
+      if (!this.inputSize) throw new Error('Segmenter: refine (the guided filter) needs a fixed input size: give inputSize, or use a checkpoint validated at one');
+      if (meta.classes.length > 2) throw new Error(`Segmenter: refine (the guided filter) works on two-class models (person/background); this one has ${meta.classes.length} classes (${meta.classes.join(', ')})`);
+    }
     const crf = o.crf === true ? {} : o.crf || null;
     // No spinning: between runs the segmenter resizes and decodes in JavaScript, and two sessions
     // (model, upsampling) alternate; spinning pool threads would take the cores from both (road
@@ -132,7 +168,7 @@ export class Segmenter {
       flip: this.o.flip,
       threshold: this.o.threshold,
     });
-    const up = this.inputSize ? await this.upsampled(r.scores, r.kind, h, w) : undefined;
+    const up = this.inputSize ? await this.upsampled(r.scores, r.kind, img) : undefined;
     const labels = up?.labels ?? r.labels;
     const out: Segmentation = { labels: labels instanceof Uint8Array ? labels : Uint8Array.from(labels), width: w, height: h, classes: this.classes, palette: this.palette };
     if (this.o.probabilities) out.probabilities = up?.probabilities ?? (r.kind === 'probabilities' ? r.scores : toProbabilities(r.scores)).f32;
@@ -145,8 +181,11 @@ export class Segmenter {
    * for one channel) when the segmenter returns them, as one small weightless onnxruntime graph per
    * output size. Several times faster than the same loops in JavaScript (at 360×480 with 11
    * classes they cost as much as the road model itself), and only what is asked for comes back.
+   * With `refine`, the image is the graph's second input and the last class's probability is
+   * refined by the guided filter before the threshold.
    */
-  private async upsampled(scores: HostTensor, kind: ScoresKind, h: number, w: number): Promise<{ labels: Uint8Array; probabilities?: Float32Array }> {
+  private async upsampled(scores: HostTensor, kind: ScoresKind, img: DecodedImage): Promise<{ labels: Uint8Array; probabilities?: Float32Array }> {
+    const { width: w, height: h } = img;
     const key = `${scores.shape.join('x')}→${h}x${w}`;
     let f = this.upsamplers.get(key);
     if (f) this.upsamplers.delete(key); // re-inserted below as the most recently used
@@ -157,8 +196,17 @@ export class Segmenter {
       // sigmoid(z) > t ⇔ z > log(t / (1 − t)), as labelsFromScores.
       const cut = kind === 'logits' ? Math.log(t / (1 - t)) : t;
       const probabilities = this.o.probabilities;
+      const refine = this.refine;
       f = compile(
-        (s: Tensor) => {
+        (s: Tensor, guide?: Tensor) => {
+          if (refine) {
+            // P(last class) at the model's size → refined at the image's, thresholded at 0.5.
+            const p = kind === 'probabilities' ? s.slice(1, -1) : binary ? s.sigmoid() : s.softmax(1).slice(1, -1);
+            const q = guidedRefine(guide!, p, refine);
+            const labels = q.gt(binary ? t : 0.5).squeeze(1).cast('uint8');
+            if (!probabilities) return labels;
+            return [labels, binary ? q : cat([q.neg().add(1), q], 1)];
+          }
           const up = s.resize({ size: [h, w], mode: 'bilinear', alignCorners: false });
           const labels = (binary ? up.gt(cut).squeeze(1) : up.argmax(1)).cast('uint8');
           if (!probabilities) return labels;
@@ -173,7 +221,7 @@ export class Segmenter {
       }
     }
     this.upsamplers.set(key, f);
-    const out = await f.run(scores);
+    const out = await (this.refine ? f.run(scores, guideImage(img)) : f.run(scores));
     if (!this.o.probabilities) return { labels: (out as HostTensor).data as Uint8Array };
     const [labels, probabilities] = out as [HostTensor, HostTensor];
     return { labels: labels.data as Uint8Array, probabilities: probabilities.f32 };
@@ -185,15 +233,7 @@ export class Segmenter {
     if (!(w > 0 && h > 0)) throw new Error(`Segmenter.segment: image is ${w}×${h}; expected a non-empty image`);
     if (![1, 3, 4].includes(c) || data.length !== w * h * c) throw new Error(`Segmenter.segment: expected ${w}×${h} pixels with 1, 3 or 4 channels (${w * h * c} values), got ${data.length} values and ${c} channels`);
     const { mean, std } = this.model.normalization;
-    const plane = w * h;
-    const x = new Float32Array(3 * plane);
-    for (let ch = 0; ch < 3; ch++) {
-      const scale = 1 / (255 * std[ch]!);
-      const shift = mean[ch]! / std[ch]!;
-      const src = c === 1 ? 0 : ch;
-      for (let p = 0; p < plane; p++) x[ch * plane + p] = data[p * c + src]! * scale - shift;
-    }
-    return new HostTensor(x, [1, 3, h, w]);
+    return planarRgb(img, std.map((v) => 1 / (255 * v)), mean.map((m, ch) => m / std[ch]!));
   }
 
   /** Releases the onnxruntime sessions. */

@@ -24,6 +24,8 @@ export interface CheckpointMeta {
   /** The full training config, for resuming and for evaluation defaults. */
   config?: unknown;
   best?: { metric: string; value: number; iteration: number };
+  /** The guided-filter edge refinement a shipped model was validated with: segmenters apply it by default. */
+  refine?: { radius?: number; eps?: number };
 }
 
 export interface Checkpoint {

@@ -1,6 +1,7 @@
 // Segmenter: grey and RGBA inputs are the RGB image they stand for; the CRF option equals the
 // mean-field CRF applied to the model's logits, then upsampled; a fixed input size comes from the
-// training config; bad images and use after dispose are clear errors.
+// training config; refine is the guided filter of the float64 reference on P(person); bad images
+// and use after dispose are clear errors.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { nodeCodec } from '../../src/data/image-node.js';
@@ -17,21 +18,23 @@ import { manualSeed } from '../../src/nn/init.js';
 import { Segmenter } from '../../src/segmenter/segmenter.js';
 import type { Checkpoint } from '../../src/train/checkpoint-format.js';
 import { runTraced } from '../engine/harness.js';
+import { guidedRef } from '../reference/guided-filter.js';
 import { textureImage } from '../data/helpers.js';
 import { countingRuntime } from '../robustness/streaming.js';
 
 const [W, H] = [40, 32];
 const options = { encoder: 'mit-b0', decoderHiddenSize: 32, numClasses: 3 };
 
-function checkpoint(config?: unknown): Checkpoint {
+function checkpoint(config?: unknown, classes = ['a', 'b', 'c']): Checkpoint {
   manualSeed(5);
-  const model = createModel('segformer', options);
-  return { meta: { format: 'segkit-checkpoint/1', iteration: 0, model: { name: 'segformer', options }, classes: ['a', 'b', 'c'], config }, model: model.stateDict(), optimizer: {} };
+  const o = { ...options, numClasses: classes.length };
+  const model = createModel('segformer', o);
+  return { meta: { format: 'segkit-checkpoint/1', iteration: 0, model: { name: 'segformer', options: o }, classes, config }, model: model.stateDict(), optimizer: {} };
 }
 
 /** The model's raw logits on an RGB image (float pixels allowed), normalised here from the model's mean/std. */
 async function rawLogits(c: Checkpoint, img: { data: ArrayLike<number> }, [h, w]: [number, number] = [H, W]): Promise<HostTensor> {
-  const model = createModel('segformer', options);
+  const model = createModel('segformer', c.meta.model.options);
   model.loadStateDict(c.model);
   model.eval();
   const { mean, std } = model.normalization;
@@ -194,6 +197,41 @@ describe('Segmenter', () => {
     } finally {
       await s.dispose();
     }
+  });
+
+  test("refine: the checkpoint's guided filter applied to P(person) at the model's size, guided by the image (float64 reference); off with refine: false", async () => {
+    const c2 = checkpoint(undefined, ['background', 'person']);
+    c2.meta.refine = { radius: 2, eps: 1e-2 };
+    const logits = await rawLogits(c2, { data: resizeRgb(rgb.data, W, H, 32, 32) }, [32, 32]);
+    const [, lh, lw] = logits.shape.slice(1) as [number, number, number];
+    const z = upsample(Float64Array.from(logits.f32), 2, lh, lw, 32, 32);
+    const p = Float64Array.from({ length: 32 * 32 }, (_, i) => 1 / (1 + Math.exp(z[i]! - z[1024 + i]!)));
+    const guide = { data: Float64Array.from({ length: 3 * W * H }, (_, i) => rgb.data[(i % (W * H)) * 3 + Math.floor(i / (W * H))]! / 255), shape: [1, 3, H, W] };
+    const want = guidedRef(guide, { data: p, shape: [1, 1, 32, 32] }, 2, 1e-2).data;
+    const s = Segmenter.fromCheckpoint(c2, nodeCodec, nodeRuntime, { threads: 1, inputSize: [32, 32], probabilities: true });
+    const off = Segmenter.fromCheckpoint(c2, nodeCodec, nodeRuntime, { threads: 1, inputSize: [32, 32], probabilities: true, refine: false });
+    try {
+      assert.deepEqual(s.refine, { radius: 2, eps: 1e-2 });
+      const got = await s.segment(rgb);
+      const n = W * H;
+      let worst = 0;
+      for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(got.probabilities![n + i]! - want[i]!), Math.abs(got.probabilities![i]! - (1 - want[i]!)));
+      assert.ok(worst < 1e-4, `refined probabilities differ from the float64 reference by ${worst}`);
+      let same = 0;
+      for (let i = 0; i < n; i++) if (got.labels[i] === (want[i]! > 0.5 ? 1 : 0)) same++;
+      assert.ok(same >= n - 2, `${n - same} of ${n} labels differ`);
+      const plainProbs = (await off.segment(rgb)).probabilities!;
+      assert.ok(plainProbs.some((v, i) => Math.abs(v - got.probabilities![i]!) > 1e-2), 'refine changed nothing');
+    } finally {
+      await Promise.all([s.dispose(), off.dispose()]);
+    }
+  });
+
+  test('refine: errors name what it needs (two classes, a fixed input size) and the bad setting', () => {
+    assert.throws(() => Segmenter.fromCheckpoint(c, nodeCodec, nodeRuntime, { inputSize: [32, 32], refine: true }), /refine \(the guided filter\) works on two-class models \(person\/background\); this one has 3 classes \(a, b, c\)/);
+    const c2 = checkpoint(undefined, ['background', 'person']);
+    assert.throws(() => Segmenter.fromCheckpoint(c2, nodeCodec, nodeRuntime, { refine: true }), /refine \(the guided filter\) needs a fixed input size/);
+    assert.throws(() => Segmenter.fromCheckpoint(c2, nodeCodec, nodeRuntime, { inputSize: [32, 32], refine: { radius: 1.5 } }), /guided filter radius must be a positive integer \(pixels\), got 1.5/);
   });
 
   test('bad images and use after dispose are clear errors', async () => {

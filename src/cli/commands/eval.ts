@@ -27,6 +27,7 @@ import { buildValDataset } from '../../train/build.js';
 import { loadTrainConfig, type TrainConfig } from '../../train/config.js';
 import { BUILTIN_CONFIGS } from '../../train/configs/index.js';
 import { parseArgs, UsageError, type Command } from '../command.js';
+import { parseRefine } from '../refine-option.js';
 import { Progress } from '../progress.js';
 
 /**
@@ -56,7 +57,7 @@ export const evalCommand: Command = {
   summary: 'evaluate a checkpoint on a dataset split: per-class IoU table, eval.json, confusion heatmap',
   usage: `Usage: segkit eval [config] <checkpoint|model-name> [--data DATASET] [--data-root DIR] [--split val]
                    [--mode whole|slide] [--crop HxW] [--stride HxW] [--tta] [--crf] [--out DIR] [--label-ids]
-                   [--threads N] [--limit N]
+                   [--refine R,EPS|on|off] [--threads N] [--limit N]
 
   config       a built-in config name or JSON file (default: the config stored in the checkpoint)
   checkpoint   a segkit checkpoint (.safetensors written by segkit train) or a shipped model name
@@ -67,12 +68,14 @@ export const evalCommand: Command = {
                (--crop and --stride, default the config's eval settings)
   --tta        multi-scale (${MMSEG_TTA_RATIOS.join(', ')}) + flip, averaging probabilities
   --crf        post-process logits with the mean-field CRF (FastSeg's crfseg layer, its defaults)
+  --refine     guided-filter edge refinement of two-class models: R,EPS (radius in the model's
+               pixels, e.g. 8,1e-3), 'on' or 'off' (default: what the model was shipped with)
   --out        also write labels/<stem>.png (train ids; Cityscapes label ids with --label-ids) and
                overlay/<stem>.jpg; eval.json and confusion.png go there too (default: beside the checkpoint)
   --limit      evaluate only the first N images (a quick look)`,
   async run(args) {
     const { positional, options } = parseArgs(args, {
-      options: ['data', 'data-root', 'split', 'mode', 'crop', 'stride', 'out', 'threads', 'limit'],
+      options: ['data', 'data-root', 'split', 'mode', 'crop', 'stride', 'out', 'threads', 'limit', 'refine'],
       flags: ['tta', 'crf', 'label-ids'],
     });
     if (positional.length < 1 || positional.length > 2) throw new UsageError(`expected [config] <checkpoint>, got ${positional.length} arguments`);
@@ -100,7 +103,7 @@ export const evalCommand: Command = {
       mode = { mode: 'slide', crop: [crop[0], crop[1]], stride: [stride[0], stride[1]] };
     } else throw new UsageError(`--mode must be 'whole' or 'slide', got '${modeName}'`);
     const threads = options.threads === undefined ? undefined : Number(options.threads);
-    const segmenter = Segmenter.fromCheckpoint(ckpt, nodeCodec, nodeRuntime, { mode, threads, crf: options.crf === true, ...(options.tta ? { ratios: MMSEG_TTA_RATIOS, flip: true } : {}) }, ckptPath);
+    const segmenter = Segmenter.fromCheckpoint(ckpt, nodeCodec, nodeRuntime, { mode, threads, crf: options.crf === true, refine: parseRefine(options.refine as string | undefined), ...(options.tta ? { ratios: MMSEG_TTA_RATIOS, flip: true } : {}) }, ckptPath);
 
     const labels = ds.labels;
     if (labels.numClasses !== ckpt.meta.classes.length) {

@@ -11,10 +11,11 @@ import { MMSEG_TTA_RATIOS } from '../../inference/run.js';
 import { writeFileAtomic } from '../../io/atomic-file.js';
 import { matteToBytes, smoothMasks } from '../../segmenter/effects.js';
 import { createSegmenter } from '../../segmenter/node.js';
-import type { Segmenter } from '../../segmenter/segmenter.js';
+import type { Segmenter, SegmenterOptions } from '../../segmenter/segmenter.js';
 import { parseArgs, UsageError, type Command } from '../command.js';
 import { Effects, colorMap, overlay, parseHexColor, personMatte, personPlane, predictionJson, type Background } from '../predict-output.js';
 import { Progress } from '../progress.js';
+import { parseRefine } from '../refine-option.js';
 import { isVideoFile, VIDEO_EXTENSIONS, VideoReader, VideoWriter } from '../video.js';
 
 const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp'];
@@ -34,6 +35,7 @@ interface PredictOptions {
   threads?: number;
   tta: boolean;
   crf: boolean;
+  refine: SegmenterOptions['refine'];
 }
 
 function positiveInt(v: string | undefined, flag: string): number | undefined {
@@ -45,7 +47,7 @@ function positiveInt(v: string | undefined, flag: string): number | undefined {
 
 function parsePredictArgs(args: string[]): PredictOptions {
   const { positional, options: o } = parseArgs(args, {
-    options: ['model', 'checkpoint', 'out', 'format', 'threads', 'background', 'blur-radius'],
+    options: ['model', 'checkpoint', 'out', 'format', 'threads', 'background', 'blur-radius', 'refine'],
     flags: ['overlay', 'tta', 'crf', 'blur', 'alpha'],
   });
   if (positional.length !== 1) throw new UsageError(`expected one image, folder or video, got ${positional.length ? positional.map((p) => `'${p}'`).join(' ') : 'none'}`);
@@ -69,6 +71,7 @@ function parsePredictArgs(args: string[]): PredictOptions {
     threads: positiveInt(o.threads as string | undefined, '--threads'),
     tta: o.tta === true,
     crf: o.crf === true,
+    refine: parseRefine(o.refine as string | undefined),
   };
 }
 
@@ -205,7 +208,7 @@ export const predictCommand: Command = {
   summary: 'segment an image, a folder of images or a video (label PNGs, colour maps, overlays, person background blur/replace)',
   usage: `Usage: segkit predict <image|folder|video> [--model NAME | --checkpoint FILE] [--out DIR]
                       [--overlay] [--format png|json] [--threads N] [--tta] [--crf]
-                      [--alpha] [--blur [--blur-radius N]] [--background IMG|#rrggbb]
+                      [--refine R,EPS|on|off] [--alpha] [--blur [--blur-radius N]] [--background IMG|#rrggbb]
 
   input         an image (.jpg .jpeg .png .webp), a folder (its images, not subfolders) or a
                 video (.mp4 .avi .mov .mkv .webm .y4m; needs ffmpeg on PATH)
@@ -221,6 +224,8 @@ export const predictCommand: Command = {
   --tta         test-time augmentation: scales ${MMSEG_TTA_RATIOS.join(', ')}, each also flipped,
                 probabilities averaged (about ${MMSEG_TTA_RATIOS.length * 2}× slower)
   --crf         post-process the logits with the mean-field CRF (FastSeg's crfseg layer)
+  --refine      guided-filter edge refinement of two-class models: R,EPS (radius in the model's
+                pixels, e.g. 8,1e-3), 'on' or 'off' (default: what the model was shipped with)
 
 Person models (binary, or with a 'person' class):
   --alpha       alpha/<stem>.png: the person matte, 0..255 from the person probability
@@ -248,7 +253,7 @@ A file that cannot be read is reported and skipped; the exit code is 1 if any fa
         videoEffect(o);
         reader = await VideoReader.open(inputs.video);
       }
-      segmenter = await createSegmenter(o.model, { threads: o.threads, probabilities: effectsAsked, crf: o.crf, ...(o.tta ? { ratios: MMSEG_TTA_RATIOS, flip: true } : {}) });
+      segmenter = await createSegmenter(o.model, { threads: o.threads, probabilities: effectsAsked, crf: o.crf, refine: o.refine, ...(o.tta ? { ratios: MMSEG_TTA_RATIOS, flip: true } : {}) });
       const plane = personPlane(segmenter.model.numClasses, segmenter.classes);
       if (effectsAsked && plane === undefined) {
         throw new UsageError(`--alpha, --blur and --background need a person model (binary, or with a 'person' class); ${o.model} predicts ${segmenter.classes.join(', ')}`);
