@@ -13,6 +13,10 @@
  *   npx tsx bench/web.ts [seconds=60] [--threads 2] [--backend wasm|webgpu] [--proc 480]
  *                        [--sample-every 5] [--warmup 10] [--model checkpoint.safetensors] [--size HxW]
  *                        [--camera-fps 30] [--cpu-profile out.cpuprofile] [--in-page]
+ *                        [--refine on|off]
+ *
+ * `--refine off` turns off the model's guided-filter edge refinement (`on` turns it on; default the
+ * model's own).
  *
  * `--in-page` runs the model on the page's main thread (the app's `worker=0`), one stage after the
  * other, instead of in its worker one frame ahead of the drawing.
@@ -50,7 +54,7 @@ const STAGE_NAMES: Record<Stage, string> = {
   model: 'model (segmentPeople)',
 };
 
-const { positional, options } = parseArgs(process.argv.slice(2), { options: ['threads', 'backend', 'proc', 'sample-every', 'warmup', 'model', 'size', 'camera-fps', 'cpu-profile'], flags: ['in-page'] });
+const { positional, options } = parseArgs(process.argv.slice(2), { options: ['threads', 'backend', 'proc', 'sample-every', 'warmup', 'model', 'size', 'camera-fps', 'cpu-profile', 'refine'], flags: ['in-page'] });
 function num(name: string, raw: string | undefined, def: number): number {
   const v = raw === undefined ? def : Number(raw);
   if (!(Number.isFinite(v) && v > 0)) throw new Error(`${name} must be a positive number, got '${raw}'`);
@@ -58,6 +62,8 @@ function num(name: string, raw: string | undefined, def: number): number {
 }
 const seconds = num('seconds', positional[0], 60);
 const threads = num('--threads', options.threads as string | undefined, 2);
+const refine = options.refine as string | undefined;
+if (refine !== undefined && refine !== 'on' && refine !== 'off') throw new Error(`--refine must be on or off, got '${refine}'`);
 const backend = (options.backend as string | undefined) ?? 'wasm';
 const proc = num('--proc', options.proc as string | undefined, 480);
 const every = num('--sample-every', options['sample-every'] as string | undefined, seconds <= 20 ? 2 : 5);
@@ -113,7 +119,7 @@ try {
       }
       return bytes;
     };
-    await page.goto(`${server.url}/index.html?${query}threads=${threads}&backend=${backend}&proc=${proc}&effect=blur${options['in-page'] ? '&worker=0' : ''}`);
+    await page.goto(`${server.url}/index.html?${query}threads=${threads}&backend=${backend}&proc=${proc}&effect=blur${options['in-page'] ? '&worker=0' : ''}${refine === undefined ? '' : `&refine=${refine === 'on' ? 1 : 0}`}`);
     await waitForPage(page, 'window.segkitApp.error || window.segkitApp.frames >= 2', 'first frames', 180_000, errors);
     const stats = async () => {
       await cdp.send('HeapProfiler.collectGarbage');

@@ -15,6 +15,8 @@ export interface PersonModelInit {
   inputSize?: readonly [number, number];
   threshold: number;
   smoothing: number;
+  /** The guided-filter edge refinement (default: the model's own). */
+  refine?: boolean;
 }
 
 /** A frame's answer: its pixels, its people, and the model's time. */
@@ -36,6 +38,7 @@ export async function createPersonStream(o: PersonModelInit, onProgress: (loaded
     modelBaseUrl: o.modelBaseUrl,
     probabilities: true,
     inputSize: o.inputSize,
+    refine: o.refine,
     onProgress,
   });
   return { segmenter, people: new PersonStream(segmenter, { threshold: o.threshold, smoothing: o.smoothing }) };

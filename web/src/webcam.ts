@@ -208,6 +208,7 @@ async function main(): Promise<void> {
     inputSize: params.inputSize,
     threshold: THRESHOLD,
     smoothing: params.smoothing ?? 0.5,
+    refine: params.refine,
   };
   const onProgress = (loaded: number, total?: number) => status(loadingText(model, loaded, total));
   let frameModel: FrameModel;
