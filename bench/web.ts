@@ -15,8 +15,8 @@
  *                        [--camera-fps 30] [--cpu-profile out.cpuprofile] [--in-page]
  *                        [--refine on|off]
  *
- * `--refine off` turns off the model's guided-filter edge refinement (`on` turns it on; default the
- * model's own).
+ * `--refine on` runs the portrait model's guided-filter edge refinement, which the webcam app leaves
+ * off unless asked (`?refine=1`); `off` is the app's default.
  *
  * `--in-page` runs the model on the page's main thread (the app's `worker=0`), one stage after the
  * other, instead of in its worker one frame ahead of the drawing.

@@ -31,7 +31,7 @@ export const params = {
   /** Webcam: 'blur', a background name, or 'mask'. */
   effect: q.get('effect') ?? undefined,
   smoothing: num('smoothing'),
-  /** Webcam: refine=0 turns off the model's guided-filter edge refinement, refine=1 turns it on (default: the model's own). */
+  /** Webcam: refine=1 turns on the model's guided-filter edge refinement (default off: see webcam.ts). */
   refine: q.get('refine') === null ? undefined : q.get('refine') !== '0',
   /** Road page: an image URL to segment on load. */
   image: q.get('image') ?? undefined,
