@@ -49,9 +49,11 @@ export function guidedRefine(guide: Tensor, p: Tensor, o: GuidedFilterOptions = 
   const [, , h, w] = p.shape as [number, number, number, number];
   const [, , H, W] = guide.shape as [number, number, number, number];
   const I = guide.resize({ size: [h, w], mode: 'bilinear', alignCorners: false });
-  const [ir, ig, ib] = [0, 1, 2].map((i) => ch(I, i)) as [Tensor, Tensor, Tensor];
-  // Every window mean in one pooled tensor: I (3), p, I·p (3), the six products of I.
-  const stats = boxMean(cat([I, p, I.mul(p), ir.mul(ir), ir.mul(ig), ir.mul(ib), ig.mul(ig), ig.mul(ib), ib.mul(ib)], 1), r);
+  const [ig, ib] = [1, 2].map((i) => ch(I, i)) as [Tensor, Tensor];
+  // Every window mean in one pooled tensor: I (3), p, I·p (3), the six products of I (rr rg rb,
+  // gg gb, bb). Six inputs at most: onnxruntime-web's WebGPU Concat binds each as a storage
+  // buffer, and adapters may allow only 8 per shader stage.
+  const stats = boxMean(cat([I, p, I.mul(p), I.mul(ch(I, 0)), I.slice(1, 1, 3).mul(ig), ib.mul(ib)], 1), r);
   const [mr, mg, mb, mp] = [0, 1, 2, 3].map((i) => ch(stats, i)) as [Tensor, Tensor, Tensor, Tensor];
   const cov = [4, 5, 6].map((i, c) => ch(stats, i).sub([mr, mg, mb][c]!.mul(mp))) as [Tensor, Tensor, Tensor];
   const v = (i: number, x: Tensor, y: Tensor) => ch(stats, i).sub(x.mul(y));
