@@ -189,7 +189,7 @@ export class S2FPN extends SegmentationModel {
   }
 
   /** detailHead: the stride-4 decoder output d2, upsampled to the stem's stride-2 grid and fused with it. */
-  private refine(d2: Tensor, stem: Tensor): Tensor {
+  private fuseDetail(d2: Tensor, stem: Tensor): Tensor {
     const { reduce, fuse } = this.detail!;
     const [, , h2, w2] = stem.shape as [number, number, number, number];
     const d = d2.resize({ size: [h2, w2], mode: 'bilinear', alignCorners: true });
@@ -212,7 +212,7 @@ export class S2FPN extends SegmentationModel {
     const d3 = gfu2.forward(a3.out, d4);
     const d2 = gfu1.forward(a4.out, d3);
     const up = (t: Tensor) => t.resize({ size: [h, w], mode: 'bilinear', alignCorners: true });
-    const seg = up(this.head.forward(this.detail ? this.refine(d2, stem) : d2));
+    const seg = up(this.head.forward(this.detail ? this.fuseDetail(d2, stem) : d2));
     if (!this.training) return seg;
     return [seg, ...[a1, a2, a3, a4].map((a) => up(a.aux!))];
   }
