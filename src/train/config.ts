@@ -104,6 +104,11 @@ export interface TrainConfig {
   schedule: ScheduleConfig;
   train: TrainLoopConfig;
   eval?: EvalConfig;
+  /**
+   * mmseg's `load_from`: start from this checkpoint's weights (a fine-tuning stage of a recipe; the
+   * optimizer and schedule start afresh). `segkit train --load-from` overrides it; `--resume` ignores it.
+   */
+  loadFrom?: string;
 }
 
 const num = (doc: string, o: { min?: number; exclusiveMin?: boolean; optional?: boolean; max?: number } = {}): Schema => ({ type: 'number', doc, ...o });
@@ -177,6 +182,7 @@ export const TRAIN_CONFIG_SCHEMA: Schema = {
         nonFiniteLoss: opt(str('on a NaN/Inf loss', { choices: ['stop', 'skip'] })),
       },
     },
+    loadFrom: opt(str('checkpoint whose weights start the run (fine-tuning)')),
     eval: {
       type: 'object',
       optional: true,

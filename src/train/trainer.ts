@@ -15,6 +15,7 @@
  * checkpoint; the data order, augmentation and dropout masks are functions of (seed, iteration), so
  * the continued run computes exactly what the uninterrupted run would have.
  */
+import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HostTensor } from '../engine/host-tensor.js';
@@ -44,7 +45,7 @@ export interface TrainerOptions {
   workDir: string;
   /** Continue from the work dir's newest checkpoint. */
   resume?: boolean;
-  /** Initialise weights from this checkpoint (fine-tuning); tensors whose shapes differ are skipped and listed. */
+  /** Initialise weights from this checkpoint (fine-tuning), in place of the config's `loadFrom`; tensors whose shapes differ are skipped and listed. */
   loadFrom?: string;
   runtime?: Runtime;
   reporter?: TrainReporter;
@@ -180,7 +181,8 @@ export class Trainer {
       await this.log(`resumed from ${latest} at iteration ${start}${stale.length ? `; removed ${stale.length} partial checkpoint write(s) of a killed run` : ''}`);
     } else {
       await rm(join(dir, 'scalars.jsonl'), { force: true });
-      if (this.o.loadFrom) await this.loadWeights(this.o.loadFrom);
+      const loadFrom = this.o.loadFrom ?? cfg.loadFrom;
+      if (loadFrom) await this.loadWeights(loadFrom);
     }
     this.step.iteration = start;
     await writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`);
@@ -194,6 +196,7 @@ export class Trainer {
 
   /** mmseg's `load_from`: weights only, what matches by name and shape; the rest is listed. */
   private async loadWeights(path: string): Promise<void> {
+    if (!existsSync(path)) throw new Error(`loadFrom: ${path} does not exist; ${this.o.config.name} starts from that checkpoint's weights, so train the run that writes it first (or pass --load-from)`);
     const c = await loadCheckpoint(path);
     const own = new Map(this.model.namedState());
     const fits = Object.fromEntries(Object.entries(c.model).filter(([k, t]) => own.get(k)?.shape.join() === t.shape.join()));

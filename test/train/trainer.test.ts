@@ -116,6 +116,14 @@ describe('segkit train', () => {
     const start = lossCurve(dir)[0]![1];
     const scratch = lossCurve(ref)[0]![1];
     assert.ok(start < 0.7 * scratch, `first loss ${start} from trained weights, ${scratch} from scratch`);
+    // The same start written into the config (a recipe's fine-tuning stage) gives the same first loss.
+    const viaConfig = join(tmp.dir, 'finetune-config');
+    const c = train(cfgPath, viaConfig, '--set', `loadFrom=${JSON.stringify(join(ref, 'iter_24.safetensors'))}`, '--set', 'train.iters=2', '--set', 'train.valInterval=2');
+    assert.equal(c.status, 0, c.stderr);
+    assert.equal(lossCurve(viaConfig)[0]![1], start);
+    const missing = train(cfgPath, join(tmp.dir, 'finetune-missing'), '--set', 'loadFrom="nowhere/iter_9.safetensors"', '--set', 'train.iters=2');
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /loadFrom: nowhere\/iter_9\.safetensors does not exist; .* train the run that writes it first/);
   });
 
   test('a diverging run stops naming the iteration; the last checkpoint holds finite weights', async () => {

@@ -19,7 +19,8 @@ export const trainCommand: Command = {
   config        a built-in recipe (segkit train --list) or a JSON file with the same fields
   --work-dir    where logs, curves.svg and checkpoints go (default work_dirs/<config name>)
   --resume      continue from the work dir's newest checkpoint (same schedule and data order)
-  --load-from   initialise the weights from a checkpoint (fine-tuning); the schedule starts at 0
+  --load-from   initialise the weights from a checkpoint (fine-tuning; overrides the config's loadFrom);
+                the schedule starts at 0
   --set         override a config value, e.g. --set train.iters=2000 --set data.root=/data/camvid
                 (values are JSON when they parse: numbers, true/false, [..], {..})
   --print-config  print the resolved config as JSON and exit
