@@ -140,6 +140,16 @@ function stagesText(stages: ReturnType<typeof recipeStages>): string {
   return stages.length === 1 ? `${total.toFixed(2)} h` : `${total.toFixed(2)} h (${stages.map((s) => `\`${s.name}\` ${s.hours!.hours.toFixed(2)} h`).join(' + ')})`;
 }
 
+/** The card's training row: the stages' sum, then the last run's own time and pace. */
+function trainingText(stages: ReturnType<typeof recipeStages>): string {
+  const last = stages.at(-1)!.hours;
+  if (!last) return 'not recorded';
+  const resumed = last.segments > 1 ? ` in ${last.segments} runs (interrupted and resumed; the time between them not counted)` : '';
+  const pace = `median ${last.medianSecondsPerIter.toFixed(2)} s per iteration, ${((last.medianSecondsPerIter * last.iterations) / 3600).toFixed(2)} h for the ${last.iterations} iterations at that pace`;
+  if (stages.length === 1) return `${last.hours.toFixed(2)} h on the 2-core machine${resumed}; ${pace}`;
+  return `${stagesText(stages)} on the 2-core machine in ${stages.length} stages, each starting from the one before; the last: ${last.hours.toFixed(2)} h${resumed}; ${pace}`;
+}
+
 const pct = (v: number) => (100 * v).toFixed(2);
 
 interface Measured {
@@ -270,7 +280,6 @@ async function main(): Promise<void> {
 
   // 4. Training time, and the run compared with, if any.
   const stages = recipeStages(workDir);
-  const trained = stages.at(-1)!.hours;
   const other = compare ? { workDir: compare } : compareFile ? { file: compareFile } : null;
   const comparison = other ? await compared(other, { config, workDir, params, m: { evalReport, bench, inH, inW, unrefinedMIoU }, iteration: ckpt.meta.iteration }, text) : '';
   const machine = machineInfo();
@@ -296,7 +305,7 @@ await segmenter.dispose();
 | input | RGB, resized to ${inH}×${inW} inside the segmenter; labels come back at the image's size |
 | classes | ${ckpt.meta.classes.join(', ')} |
 | recipe | \`${config.name}\` (${(BUILTIN_CONFIGS[config.name] ?? config).description}) |
-| training | ${stages.length > 1 ? `${stagesText(stages)} on the 2-core machine in ${stages.length} stages, each starting from the one before; the last: ` : ''}${trained ? `${trained.hours.toFixed(2)} h${stages.length > 1 ? '' : ' on the 2-core machine'}${trained.segments > 1 ? ` in ${trained.segments} runs (interrupted and resumed; the time between them not counted)` : ''}; median ${trained.medianSecondsPerIter.toFixed(2)} s per iteration, ${((trained.medianSecondsPerIter * trained.iterations) / 3600).toFixed(2)} h for the ${trained.iterations} iterations at that pace` : 'not recorded'}; checkpoint of iteration ${ckpt.meta.iteration}${ckpt.meta.best ? ` (best ${ckpt.meta.best.metric} ${pct(ckpt.meta.best.value)} at iteration ${ckpt.meta.best.iteration})` : ''} |
+| training | ${trainingText(stages)}; checkpoint of iteration ${ckpt.meta.iteration}${ckpt.meta.best ? ` (best ${ckpt.meta.best.metric} ${pct(ckpt.meta.best.value)} at iteration ${ckpt.meta.best.iteration})` : ''} |
 
 ## Data
 

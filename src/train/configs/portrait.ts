@@ -59,11 +59,10 @@ export const portraitConfigs: TrainConfig[] = [
 
 /**
  * The second stage of the shipped portrait model: the 80-epoch detail run's last checkpoint
- * (`loadFrom`) trained on at 256×256, the issue's other
- * mobile size, as FixRes fine-tunes at the test resolution. The 224² model already scores higher
- * when run at 256² (94.64 against 94.52 % held-out mIoU without the filter); a short run at that size
- * lets the weights adapt to it. Fresh Adam moments at a fifth of the first stage's rate, a short
- * warm-up, poly decay to 0.
+ * (`loadFrom`) trained on at 256×256, the issue's other mobile size, as FixRes fine-tunes at the
+ * test resolution. The 224² model already scores higher when run at 256² (94.64 against 94.52 %
+ * held-out mIoU without the filter); a short run at that size lets the weights adapt to it. Fresh
+ * Adam moments at a fifth of the first stage's rate, a short warm-up, poly decay to 0.
  */
 function detailFineTune256(first: TrainConfig): TrainConfig {
   return {
