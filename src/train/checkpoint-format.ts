@@ -24,6 +24,8 @@ export interface CheckpointMeta {
   /** The full training config, for resuming and for evaluation defaults. */
   config?: unknown;
   best?: { metric: string; value: number; iteration: number };
+  /** Weights that are WiSE-FT's interpolation, (1 − alpha)·from + alpha·the run's own at `iteration`. */
+  wiseFt?: { alpha: number; from: string };
   /** The guided-filter edge refinement a shipped model was validated with: segmenters apply it by default. */
   refine?: { radius?: number; eps?: number };
 }

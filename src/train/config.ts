@@ -109,6 +109,13 @@ export interface TrainConfig {
    * optimizer and schedule start afresh). `segkit train --load-from` overrides it; `--resume` ignores it.
    */
   loadFrom?: string;
+  /**
+   * WiSE-FT (Wortsman et al. 2022) for a fine-tuning stage: after the last iteration the weights are
+   * also interpolated with the starting checkpoint's, (1 − α)·start + α·fine-tuned, written as
+   * wise-ft_iter_<N>.safetensors, validated, and made the best checkpoint when they score higher.
+   * Needs `loadFrom` (or --load-from). α in (0, 1]; 0.5 is the paper's default.
+   */
+  wiseFt?: number;
 }
 
 const num = (doc: string, o: { min?: number; exclusiveMin?: boolean; optional?: boolean; max?: number } = {}): Schema => ({ type: 'number', doc, ...o });
@@ -183,6 +190,7 @@ export const TRAIN_CONFIG_SCHEMA: Schema = {
       },
     },
     loadFrom: opt(str('checkpoint whose weights start the run (fine-tuning)')),
+    wiseFt: num("WiSE-FT: weight of the fine-tuned weights against loadFrom's at the end", { min: 0, exclusiveMin: true, max: 1, optional: true }),
     eval: {
       type: 'object',
       optional: true,

@@ -10,6 +10,7 @@
  *     curves.svg           loss, lr and validation metrics against iterations, redrawn at each validation
  *     iter_<N>.safetensors numbered checkpoints; last_checkpoint names the newest complete one
  *     best_<metric>_iter_<N>.safetensors
+ *     wise-ft_iter_<N>.safetensors   with `wiseFt`: the last weights interpolated with loadFrom's
  *
  * Resuming (`resume: true`) restores weights, optimizer state and the iteration from the newest
  * checkpoint; the data order, augmentation and dropout masks are functions of (seed, iteration), so
@@ -107,7 +108,7 @@ export class Trainer {
     return this.cfg.train.bestMetric ?? 'mIoU';
   }
 
-  private meta(iteration: number): CheckpointMeta {
+  private meta(iteration: number, wiseFt?: CheckpointMeta['wiseFt']): CheckpointMeta {
     const labels = this.data.train.labels;
     return {
       format: 'segkit-checkpoint/1',
@@ -117,7 +118,13 @@ export class Trainer {
       palette: labels.palette.map((c) => [...c] as [number, number, number]),
       config: this.cfg,
       ...(this.best ? { best: this.best } : {}),
+      ...(wiseFt ? { wiseFt } : {}),
     };
+  }
+
+  /** The checkpoint a fine-tuning run starts from: --load-from, else the config's loadFrom. */
+  private get startCheckpoint(): string | undefined {
+    return this.o.loadFrom ?? this.cfg.loadFrom;
   }
 
   private async checkpoint(iteration: number): Promise<string> {
@@ -181,8 +188,7 @@ export class Trainer {
       await this.log(`resumed from ${latest} at iteration ${start}${stale.length ? `; removed ${stale.length} partial checkpoint write(s) of a killed run` : ''}`);
     } else {
       await rm(join(dir, 'scalars.jsonl'), { force: true });
-      const loadFrom = this.o.loadFrom ?? cfg.loadFrom;
-      if (loadFrom) await this.loadWeights(loadFrom);
+      if (this.startCheckpoint) await this.loadWeights(this.startCheckpoint);
     }
     this.step.iteration = start;
     await writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`);
@@ -213,18 +219,54 @@ export class Trainer {
     const r: ScalarRecord = { iter: iteration, 'val/mIoU': m.mIoU, 'val/mAcc': m.mAcc, 'val/aAcc': m.aAcc, 'val/mDice': m.mDice };
     await this.record(r);
     await this.log(`validation at iteration ${iteration} (${secs.toFixed(1)} s):\n${formatMetricsTable(m)}`);
-    const key = this.bestMetric;
-    const value = m[key];
-    if (!Number.isNaN(value) && (!this.best || value > this.best.value)) {
-      const old = this.best && join(this.dir, `best_${key}_iter_${this.best.iteration}.safetensors`);
-      this.best = { metric: key, value, iteration };
-      const path = join(this.dir, `best_${key}_iter_${iteration}.safetensors`);
-      await saveCheckpoint(path, { meta: this.meta(iteration), model: this.model.stateDict(), optimizer: {} });
-      if (old && old !== path) await rm(old, { force: true });
-      await this.log(`best ${key} ${(value * 100).toFixed(2)} at iteration ${iteration}: ${path}`);
-    }
+    await this.keepIfBest(iteration, m);
     await this.drawCurves();
     return m;
+  }
+
+  /** Saves the model's weights as best_<metric>_iter_<N> when they beat the best so far (replacing it). */
+  private async keepIfBest(iteration: number, m: SegmentationMetrics, wiseFt?: CheckpointMeta['wiseFt']): Promise<void> {
+    const key = this.bestMetric;
+    const value = m[key];
+    if (Number.isNaN(value) || (this.best && value <= this.best.value)) return;
+    const old = this.best && join(this.dir, `best_${key}_iter_${this.best.iteration}.safetensors`);
+    this.best = { metric: key, value, iteration };
+    const path = join(this.dir, `best_${key}_iter_${iteration}.safetensors`);
+    await saveCheckpoint(path, { meta: this.meta(iteration, wiseFt), model: this.model.stateDict(), optimizer: {} });
+    if (old && old !== path) await rm(old, { force: true });
+    await this.log(`best ${key} ${(value * 100).toFixed(2)} at iteration ${iteration}${wiseFt ? ' (WiSE-FT weights)' : ''}: ${path}`);
+  }
+
+  /**
+   * WiSE-FT: every floating-point tensor becomes (1 − α)·start + α·its value now (BatchNorm's
+   * running statistics included, as the paper interpolates whole state dicts); integer tensors and
+   * tensors the start lacks keep their fine-tuned values. The interpolated weights are saved, then
+   * validated like any checkpoint, so they become the best one only if they score higher. Runs
+   * after the last iteration, also when a finished run is resumed (it is deterministic).
+   */
+  private async interpolateWithStart(iteration: number): Promise<void> {
+    const alpha = this.cfg.wiseFt!;
+    const from = this.startCheckpoint!;
+    if (!existsSync(from)) throw new Error(`wiseFt: ${from} (the checkpoint this run started from) no longer exists; the interpolation needs its weights`);
+    const start = (await loadCheckpoint(from)).model;
+    const mixed = Object.fromEntries(
+      Object.entries(this.model.stateDict()).map(([k, t]) => {
+        const s = start[k];
+        if (t.dtype !== 'float32' || !s || s.dtype !== 'float32' || s.shape.join() !== t.shape.join()) return [k, t];
+        const a = s.f32;
+        return [k, new HostTensor(t.f32.map((v, i) => (1 - alpha) * a[i]! + alpha * v), t.shape)];
+      }),
+    );
+    this.model.loadStateDict(mixed);
+    const wiseFt = { alpha, from };
+    const path = join(this.dir, `wise-ft_iter_${iteration}.safetensors`);
+    await saveCheckpoint(path, { meta: this.meta(iteration, wiseFt), model: mixed, optimizer: {} });
+    await this.log(`WiSE-FT: ${(1 - alpha).toFixed(2)} × ${from} + ${alpha.toFixed(2)} × iteration ${iteration}: ${path}`);
+    if (!this.validator) return;
+    const m = await this.validator.run();
+    await this.record({ iter: iteration, 'wise-ft/mIoU': m.mIoU, 'wise-ft/mAcc': m.mAcc, 'wise-ft/aAcc': m.aAcc, 'wise-ft/mDice': m.mDice });
+    await this.log(`validation of the WiSE-FT weights:\n${formatMetricsTable(m)}`);
+    await this.keepIfBest(iteration, m, wiseFt);
   }
 
   private async drawCurves(): Promise<void> {
@@ -232,6 +274,9 @@ export class Trainer {
   }
 
   async run(): Promise<TrainResult> {
+    if (this.cfg.wiseFt !== undefined && !this.startCheckpoint) {
+      throw new Error(`${this.cfg.name}: wiseFt ${this.cfg.wiseFt} interpolates with the checkpoint the run starts from; give loadFrom in the config or --load-from`);
+    }
     const start = await this.setup();
     const { cfg } = this;
     const ipe = this.data.loader.length;
@@ -291,6 +336,7 @@ export class Trainer {
         }
       }
       if (!interrupted) {
+        if (this.cfg.wiseFt !== undefined) await this.interpolateWithStart(it);
         if (metrics === null && this.validator === null) await this.drawCurves();
         await this.log(`done: ${it} iterations${this.best ? `; best ${this.best.metric} ${(this.best.value * 100).toFixed(2)} at iteration ${this.best.iteration}` : ''}`);
       }

@@ -31,6 +31,7 @@ describe('built-in configs', () => {
       // A fine-tuning stage (a recipe with loadFrom), and only one, ends in -ft.
       assert.equal(c.name.endsWith('-ft'), Boolean(c.loadFrom), `${c.name}: -ft names the recipes with loadFrom`);
       assert.match(c.name.replace(/-ft$/, ''), /^[a-z0-9-]+_[a-z0-9-_.]+_b\d+-\d+(k|e)?_[a-z0-9]+-\d+x\d+$/, `${c.name}: not an mmseg-style name`);
+      if (c.wiseFt !== undefined) assert.ok(c.loadFrom, `${c.name}: wiseFt averages with the start, so it needs loadFrom`);
       if (c.loadFrom) assert.ok(listConfigs().some((f) => c.loadFrom!.startsWith(`work_dirs/${f.name}/`)), `${c.name}: loadFrom ${c.loadFrom} is no recipe's work dir`);
       assert.ok(models.has(c.model.name), `${c.name}: unknown model ${c.model.name}`);
       segmentationLoss(c.loss);

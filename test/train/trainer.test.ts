@@ -5,7 +5,7 @@
 // Checkpoints every 3 iterations with 4 iterations per epoch, so resumes start mid-epoch.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
@@ -124,6 +124,48 @@ describe('segkit train', () => {
     const missing = train(cfgPath, join(tmp.dir, 'finetune-missing'), '--set', 'loadFrom="nowhere/iter_9.safetensors"', '--set', 'train.iters=2');
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /loadFrom: nowhere\/iter_9\.safetensors does not exist; .* train the run that writes it first/);
+  });
+
+  test('wiseFt interpolates the last weights with the start checkpoint, validates them and keeps them if best', async () => {
+    const dir = join(tmp.dir, 'wise-ft');
+    const from = join(ref, 'iter_24.safetensors');
+    const r = train(cfgPath, dir, '--load-from', from, '--set', 'wiseFt=0.25', '--set', 'train.iters=2', '--set', 'train.valInterval=2');
+    assert.equal(r.status, 0, r.stderr);
+    const [start, end, wise] = await Promise.all([from, join(dir, 'iter_2.safetensors'), join(dir, 'wise-ft_iter_2.safetensors')].map(loadCheckpoint));
+    assert.deepEqual(wise!.meta.wiseFt, { alpha: 0.25, from });
+    let floats = 0;
+    for (const [k, t] of Object.entries(end!.model)) {
+      const got = wise!.model[k]!;
+      if (t.dtype !== 'float32') {
+        assert.deepEqual([...got.data], [...t.data], `${k}: a ${t.dtype} tensor keeps its fine-tuned value`);
+        continue;
+      }
+      floats++;
+      const a = start!.model[k]!.f32;
+      t.f32.forEach((v, i) => {
+        const want = 0.75 * a[i]! + 0.25 * v;
+        assert.ok(Math.abs(got.f32[i]! - want) <= 1e-6 * Math.max(1, Math.abs(want)), `${k}[${i}]: ${got.f32[i]} != 0.75·${a[i]} + 0.25·${v}`);
+      });
+    }
+    assert.ok(floats > 10, `only ${floats} float tensors compared`);
+    // Validated after the run's own last validation; the best checkpoint holds whichever scored higher.
+    const scalars = readScalars(dir);
+    const own = scalars.find((s) => s['val/mIoU'] !== undefined)!['val/mIoU']!;
+    const mixed = scalars.find((s) => s['wise-ft/mIoU'] !== undefined)!['wise-ft/mIoU']!;
+    assert.match(readFileSync(join(dir, 'log.txt'), 'utf8'), /validation of the WiSE-FT weights:/);
+    const best = await loadCheckpoint(join(dir, 'best_mIoU_iter_2.safetensors'));
+    assert.equal(best.meta.best!.value, Math.max(own, mixed));
+    assert.equal(best.meta.wiseFt !== undefined, mixed > own, `best holds the WiSE-FT weights iff they scored higher (${mixed} against ${own})`);
+    // Resuming the finished run (the start now named by the config's loadFrom, as recipes name it)
+    // recomputes the same file: the step is deterministic.
+    rmSync(join(dir, 'wise-ft_iter_2.safetensors'));
+    const resumed = train(cfgPath, dir, '--resume', '--set', `loadFrom=${JSON.stringify(from)}`, '--set', 'wiseFt=0.25', '--set', 'train.iters=2', '--set', 'train.valInterval=2');
+    assert.equal(resumed.status, 0, resumed.stderr);
+    const again = await loadCheckpoint(join(dir, 'wise-ft_iter_2.safetensors'));
+    for (const [k, t] of Object.entries(wise!.model)) assert.deepEqual([...again.model[k]!.data], [...t.data], k);
+    const alone = train(cfgPath, join(tmp.dir, 'wise-ft-no-start'), '--set', 'wiseFt=0.5', '--set', 'train.iters=2');
+    assert.equal(alone.status, 1);
+    assert.match(alone.stderr, /wiseFt 0\.5 interpolates with the checkpoint the run starts from; give loadFrom in the config or --load-from/);
   });
 
   test('a diverging run stops naming the iteration; the last checkpoint holds finite weights', async () => {
