@@ -62,15 +62,18 @@ export const portraitConfigs: TrainConfig[] = [
  * (`loadFrom`) trained on at 256×256, the issue's other mobile size, as FixRes fine-tunes at the
  * test resolution. The 224² model already scores higher when run at 256² (94.64 against 94.52 %
  * held-out mIoU without the filter); a short run at that size lets the weights adapt to it. Fresh
- * Adam moments at a fifth of the first stage's rate, a short warm-up, poly decay to 0.
+ * Adam moments at a fifth of the first stage's rate, a short warm-up, poly decay to 0. The run
+ * ends with WiSE-FT at α 0.5, the plain average of the start and the fine-tuned weights: run at
+ * 256×256 with the filter, it scores 95.33 % held-out mIoU against 95.16 (end) and 94.87 (start).
  */
 function detailFineTune256(first: TrainConfig): TrainConfig {
   return {
     ...first,
     name: 's2fpn-v1-detail_r18-w0.5_b16-16e_eg1800-256x256-ft',
-    description: `Fine-tunes ${first.name} (its last checkpoint) for 16 epochs at 256×256`,
+    description: `Fine-tunes ${first.name} (its last checkpoint) for 16 epochs at 256×256, then averages the start and end weights (WiSE-FT)`,
     // 80 epochs of 72 iterations (1161 training images, batch 16, the last partial batch dropped).
     loadFrom: `work_dirs/${first.name}/iter_5760.safetensors`,
+    wiseFt: 0.5,
     data: withFlip(eg1800Data(256, 16)),
     optimizer: { ...first.optimizer, lr: 2e-4 },
     schedule: { type: 'poly', power: 0.9, minLr: 0, warmupIters: 50, warmupStartFactor: 1 / 3 },
