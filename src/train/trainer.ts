@@ -71,6 +71,8 @@ export class NonFiniteLossError extends Error {}
 
 /** With `nonFiniteLoss: 'skip'`, this many skipped batches in a row mean the run has diverged: stop. */
 const MAX_SKIPS_IN_A_ROW = 10;
+/** Scalars of the WiSE-FT weights' validation are keyed wise-ft/mIoU etc., apart from the run's own val/…. */
+const WISE_FT_PREFIX = 'wise-ft';
 
 const ts = () => new Date().toISOString().replace('T', ' ').slice(0, 19);
 const fmtLr = (v: number) => v.toExponential(3);
@@ -181,9 +183,14 @@ export class Trainer {
       start = c.meta.iteration;
       this.best = c.meta.best ?? null;
       this.lastCheckpoint = latest;
-      // Drop what was logged after the checkpoint: the resumed run logs those iterations again.
+      // Drop what was logged after the checkpoint: the resumed run logs those iterations again. The
+      // WiSE-FT record goes too: the step runs again at the end of every run that completes.
       const text = await readFile(join(dir, 'scalars.jsonl'), 'utf8').catch(() => '');
-      this.scalars = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as ScalarRecord).filter((r) => r.iter <= start);
+      this.scalars = text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as ScalarRecord)
+        .filter((r) => r.iter <= start && !(`${WISE_FT_PREFIX}/mIoU` in r));
       await writeFileAtomic(join(dir, 'scalars.jsonl'), this.scalars.map((r) => `${JSON.stringify(r)}\n`).join(''));
       await this.log(`resumed from ${latest} at iteration ${start}${stale.length ? `; removed ${stale.length} partial checkpoint write(s) of a killed run` : ''}`);
     } else {
@@ -211,15 +218,16 @@ export class Trainer {
     await this.log(`loaded ${Object.keys(fits).length} tensors from ${path}` + (skipped.length ? `; skipped (unknown or other shape): ${skipped.join(', ')}` : '') + (r.missing.length ? `; not in the checkpoint (kept initial): ${r.missing.join(', ')}` : ''));
   }
 
-  private async validate(iteration: number): Promise<SegmentationMetrics | null> {
+  /** Validates the model's weights now; `wiseFt` marks them as the interpolated ones (scalars under wise-ft/…). */
+  private async validate(iteration: number, wiseFt?: CheckpointMeta['wiseFt']): Promise<SegmentationMetrics | null> {
     if (!this.validator) return null;
     const t0 = performance.now();
     const m = await this.validator.run();
     const secs = (performance.now() - t0) / 1000;
-    const r: ScalarRecord = { iter: iteration, 'val/mIoU': m.mIoU, 'val/mAcc': m.mAcc, 'val/aAcc': m.aAcc, 'val/mDice': m.mDice };
-    await this.record(r);
-    await this.log(`validation at iteration ${iteration} (${secs.toFixed(1)} s):\n${formatMetricsTable(m)}`);
-    await this.keepIfBest(iteration, m);
+    const p = wiseFt ? WISE_FT_PREFIX : 'val';
+    await this.record({ iter: iteration, [`${p}/mIoU`]: m.mIoU, [`${p}/mAcc`]: m.mAcc, [`${p}/aAcc`]: m.aAcc, [`${p}/mDice`]: m.mDice });
+    await this.log(`validation ${wiseFt ? 'of the WiSE-FT weights ' : ''}at iteration ${iteration} (${secs.toFixed(1)} s):\n${formatMetricsTable(m)}`);
+    await this.keepIfBest(iteration, m, wiseFt);
     await this.drawCurves();
     return m;
   }
@@ -262,11 +270,7 @@ export class Trainer {
     const path = join(this.dir, `wise-ft_iter_${iteration}.safetensors`);
     await saveCheckpoint(path, { meta: this.meta(iteration, wiseFt), model: mixed, optimizer: {} });
     await this.log(`WiSE-FT: ${(1 - alpha).toFixed(2)} × ${from} + ${alpha.toFixed(2)} × iteration ${iteration}: ${path}`);
-    if (!this.validator) return;
-    const m = await this.validator.run();
-    await this.record({ iter: iteration, 'wise-ft/mIoU': m.mIoU, 'wise-ft/mAcc': m.mAcc, 'wise-ft/aAcc': m.aAcc, 'wise-ft/mDice': m.mDice });
-    await this.log(`validation of the WiSE-FT weights:\n${formatMetricsTable(m)}`);
-    await this.keepIfBest(iteration, m, wiseFt);
+    await this.validate(iteration, wiseFt);
   }
 
   private async drawCurves(): Promise<void> {

@@ -152,7 +152,7 @@ describe('segkit train', () => {
     const scalars = readScalars(dir);
     const own = scalars.find((s) => s['val/mIoU'] !== undefined)!['val/mIoU']!;
     const mixed = scalars.find((s) => s['wise-ft/mIoU'] !== undefined)!['wise-ft/mIoU']!;
-    assert.match(readFileSync(join(dir, 'log.txt'), 'utf8'), /validation of the WiSE-FT weights:/);
+    assert.match(readFileSync(join(dir, 'log.txt'), 'utf8'), /validation of the WiSE-FT weights at iteration 2 /);
     const best = await loadCheckpoint(join(dir, 'best_mIoU_iter_2.safetensors'));
     assert.equal(best.meta.best!.value, Math.max(own, mixed));
     assert.equal(best.meta.wiseFt !== undefined, mixed > own, `best holds the WiSE-FT weights iff they scored higher (${mixed} against ${own})`);
@@ -163,6 +163,7 @@ describe('segkit train', () => {
     assert.equal(resumed.status, 0, resumed.stderr);
     const again = await loadCheckpoint(join(dir, 'wise-ft_iter_2.safetensors'));
     for (const [k, t] of Object.entries(wise!.model)) assert.deepEqual([...again.model[k]!.data], [...t.data], k);
+    assert.equal(readScalars(dir).filter((s) => s['wise-ft/mIoU'] !== undefined).length, 1, 'the resumed run replaces the WiSE-FT record, not adds a second');
     const alone = train(cfgPath, join(tmp.dir, 'wise-ft-no-start'), '--set', 'wiseFt=0.5', '--set', 'train.iters=2');
     assert.equal(alone.status, 1);
     assert.match(alone.stderr, /wiseFt 0\.5 interpolates with the checkpoint the run starts from; give loadFrom in the config or --load-from/);
