@@ -33,7 +33,8 @@ export interface KillResumeOptions {
   /**
    * Where kill moments are drawn from: 'whole' (default) is uniform over the reference run's wall time,
    * start-up included; 'after-first-checkpoint' starts the window when the reference run's first
-   * `last_checkpoint` appeared, so every first kill of a run finds a checkpoint to resume from.
+   * `last_checkpoint` appeared, and times a fresh start's kill from its own first `last_checkpoint`,
+   * so every first kill of a run finds a checkpoint to resume from.
    */
   window?: 'whole' | 'after-first-checkpoint';
   /** Progress lines (one per process started); default silent. */
@@ -82,8 +83,13 @@ interface Exit {
   seconds: number;
 }
 
-/** Runs `segkit train`, SIGKILLing it `killAfter` seconds after the spawn (null: never). */
-function train(cfgPath: string, workDir: string, resume: boolean, killAfter: number | null, timeout: number): Promise<Exit> {
+/**
+ * Runs `segkit train`, SIGKILLing it `killAfter` seconds after the spawn (null: never). With
+ * `firstCheckpoint` (a fresh start in the 'after-first-checkpoint' window) the clock starts when
+ * this run's own `last_checkpoint` appears, `killAfter − firstCheckpoint` seconds before the kill:
+ * a process that starts slower than the reference (a loaded machine) still has a checkpoint.
+ */
+function train(cfgPath: string, workDir: string, resume: boolean, killAfter: number | null, timeout: number, firstCheckpoint?: number): Promise<Exit> {
   return new Promise((resolve, reject) => {
     const args = [SEGKIT, 'train', cfgPath, '--work-dir', workDir, ...(resume ? ['--resume'] : [])];
     const t0 = performance.now();
@@ -91,12 +97,21 @@ function train(cfgPath: string, workDir: string, resume: boolean, killAfter: num
     let stderr = '';
     child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
     let killed = false;
-    const kill = killAfter === null ? undefined : setTimeout(() => (killed = child.kill('SIGKILL')), killAfter * 1000);
+    let kill: NodeJS.Timeout | undefined;
+    const armKill = (seconds: number) => (kill = setTimeout(() => (killed = child.kill('SIGKILL')), seconds * 1000));
+    if (killAfter !== null && firstCheckpoint === undefined) armKill(killAfter);
+    else if (killAfter !== null) {
+      kill = setInterval(() => {
+        if (!existsSync(join(workDir, 'last_checkpoint'))) return;
+        clearInterval(kill);
+        armKill(Math.max(0, killAfter - firstCheckpoint!));
+      }, 10);
+    }
     // A hung trainer is a failure, not a stuck script.
     const guard = setTimeout(() => child.kill('SIGKILL'), timeout * 1000);
     child.on('error', reject);
     child.on('exit', (code, signal) => {
-      clearTimeout(kill);
+      clearTimeout(kill); // clears an interval too
       clearTimeout(guard);
       resolve({ code, killed: killed && signal === 'SIGKILL', stderr, seconds: (performance.now() - t0) / 1000 });
     });
@@ -246,7 +261,7 @@ export async function killResume(o: KillResumeOptions): Promise<KillResumeReport
         const logBefore = readLog(dir).length;
         const at = r.killMoments.length < kills ? from + (rng.u32() / 2 ** 32) * (until - from) : null;
         log(`run ${run}: ${resume ? `--resume from ${expected}` : 'start'}${at === null ? '' : `, kill at ${at.toFixed(2)} s`}`);
-        const e = await train(cfgPath, dir, resume, at, timeout);
+        const e = await train(cfgPath, dir, resume, at, timeout, !resume && o.window === 'after-first-checkpoint' ? firstCheckpoint : undefined);
         if (resume) r.resumes++;
         const newResumes = resumeLines(readLog(dir).slice(logBefore));
         if (resume && newResumes.length > 0 && !newResumes[0]!.includes(`resumed from ${join(dir, expected!)} at iteration ${/\d+/.exec(expected!)![0]}`)) {
