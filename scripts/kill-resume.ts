@@ -98,12 +98,13 @@ function train(cfgPath: string, workDir: string, resume: boolean, killAfter: num
     child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
     let killed = false;
     let kill: NodeJS.Timeout | undefined;
+    let waitForCheckpoint: NodeJS.Timeout | undefined;
     const armKill = (seconds: number) => (kill = setTimeout(() => (killed = child.kill('SIGKILL')), seconds * 1000));
     if (killAfter !== null && firstCheckpoint === undefined) armKill(killAfter);
     else if (killAfter !== null) {
-      kill = setInterval(() => {
+      waitForCheckpoint = setInterval(() => {
         if (!existsSync(join(workDir, 'last_checkpoint'))) return;
-        clearInterval(kill);
+        clearInterval(waitForCheckpoint);
         armKill(Math.max(0, killAfter - firstCheckpoint!));
       }, 10);
     }
@@ -111,7 +112,8 @@ function train(cfgPath: string, workDir: string, resume: boolean, killAfter: num
     const guard = setTimeout(() => child.kill('SIGKILL'), timeout * 1000);
     child.on('error', reject);
     child.on('exit', (code, signal) => {
-      clearTimeout(kill); // clears an interval too
+      clearInterval(waitForCheckpoint);
+      clearTimeout(kill);
       clearTimeout(guard);
       resolve({ code, killed: killed && signal === 'SIGKILL', stderr, seconds: (performance.now() - t0) / 1000 });
     });
