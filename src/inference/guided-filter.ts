@@ -12,7 +12,11 @@
  * - the coefficients come from the guide and p at the scores' size, then are bilinearly resized to
  *   the image's size and applied there.
  */
+import type { DecodedImage } from '../data/image.js';
+import type { HostTensor } from '../engine/host-tensor.js';
 import { cat, type Tensor } from '../engine/tensor.js';
+import { planarRgb } from './nchw.js';
+import type { ScoresKind } from './scores.js';
 
 export interface GuidedFilterOptions {
   /** Window radius in pixels of the model's output grid (default 8). */
@@ -74,4 +78,19 @@ export function guidedRefine(guide: Tensor, p: Tensor, o: GuidedFilterOptions = 
   const coef = boxMean(cat([ar, ag, ab, bias], 1), r).resize({ size: [H, W], mode: 'bilinear', alignCorners: false });
   const q = coef.slice(1, 0, 3).mul(guide).sum(1, true).add(ch(coef, 3));
   return q.clip(0, 1);
+}
+
+/** The guide: the image's colours in [0, 1], 1×3×H×W (grey expanded, alpha dropped). */
+export const guideImage = (img: DecodedImage): HostTensor => planarRgb(img, [1 / 255, 1 / 255, 1 / 255], [0, 0, 0]);
+
+/**
+ * Two-class labels at the guide's size from scores `s` at the model's size (1×K×h×w, K ≤ 2): P(last
+ * class) (the probability channel, the sigmoid of one logit, or the softmax's last channel) refined
+ * by {@link guidedRefine}, then `labels` = 1 where it exceeds `threshold` (1×H×W → H×W uint8) and `q`
+ * the refined probability (1×1×H×W). Graph code: the Segmenter and the ExportedSegmenter both run it.
+ */
+export function refinedLabels(guide: Tensor, s: Tensor, kind: ScoresKind, o: GuidedFilterOptions, threshold = 0.5): { labels: Tensor; q: Tensor } {
+  const p = kind === 'probabilities' ? s.slice(1, -1) : s.shape[1] === 1 ? s.sigmoid() : s.softmax(1).slice(1, -1);
+  const q = guidedRefine(guide, p, o);
+  return { labels: q.gt(threshold).squeeze(1).cast('uint8'), q };
 }

@@ -5,6 +5,7 @@
  */
 import { HostTensor } from '../engine/host-tensor.js';
 import { resizeBilinear } from '../data/transforms/resample.js';
+import type { DecodedImage } from '../data/image.js';
 
 /**
  * Bilinear resize of every H×W plane to outH×outW with half-pixel centres (source coordinate
@@ -62,4 +63,20 @@ export function cropNCHW(x: HostTensor, y0: number, x0: number, ch: number, cw: 
     }
   }
   return new HostTensor(out, [n, c, ch, cw]);
+}
+
+/**
+ * HWC uint8 → 1×3×H×W float32, channel c as data·scale[c] − shift[c] (grey expanded, alpha
+ * dropped): the model's normalised input, or the guided filter's colours in [0, 1].
+ */
+export function planarRgb(img: DecodedImage, scale: readonly number[], shift: readonly number[]): HostTensor {
+  const { width: w, height: h, channels: c, data } = img;
+  const plane = w * h;
+  const x = new Float32Array(3 * plane);
+  for (let ch = 0; ch < 3; ch++) {
+    const [a, b] = [scale[ch]!, shift[ch]!];
+    const src = c === 1 ? 0 : ch;
+    for (let p = 0; p < plane; p++) x[ch * plane + p] = data[p * c + src]! * a - b;
+  }
+  return new HostTensor(x, [1, 3, h, w]);
 }

@@ -17,8 +17,9 @@ import { compile, type CompiledFunction } from '../engine/compile.js';
 import { HostTensor } from '../engine/host-tensor.js';
 import type { Runtime } from '../engine/runtime/runtime.js';
 import { cat, type Tensor } from '../engine/tensor.js';
-import { guidedFilterSettings, guidedRefine, type GuidedFilterOptions } from '../inference/guided-filter.js';
-import { resizeBilinearNCHW } from '../inference/nchw.js';
+import { GraphCache } from '../inference/graph-cache.js';
+import { guidedFilterSettings, guideImage, refinedLabels, type GuidedFilterOptions } from '../inference/guided-filter.js';
+import { planarRgb, resizeBilinearNCHW } from '../inference/nchw.js';
 import { runInference, type SlideMode, type WholeMode } from '../inference/run.js';
 import { probabilities as toProbabilities, type ScoresKind } from '../inference/scores.js';
 import { crfMeanField, type CrfOptions } from '../losses/crf.js';
@@ -86,24 +87,6 @@ export function fixedValSize(config: unknown): [number, number] | undefined {
   return r ? [r.scale![1], r.scale![0]] : undefined;
 }
 
-/**
- * HWC uint8 → 1×3×H×W float32, channel c as data·scale[c] − shift[c] (grey expanded, alpha
- * dropped): the model's normalised input, or the guided filter's colours in [0, 1].
- */
-function planarRgb(img: DecodedImage, scale: readonly number[], shift: readonly number[]): HostTensor {
-  const { width: w, height: h, channels: c, data } = img;
-  const plane = w * h;
-  const x = new Float32Array(3 * plane);
-  for (let ch = 0; ch < 3; ch++) {
-    const [a, b] = [scale[ch]!, shift[ch]!];
-    const src = c === 1 ? 0 : ch;
-    for (let p = 0; p < plane; p++) x[ch * plane + p] = data[p * c + src]! * a - b;
-  }
-  return new HostTensor(x, [1, 3, h, w]);
-}
-
-/** The guided filter's guide: the image's colours in [0, 1]. */
-const guideImage = (img: DecodedImage) => planarRgb(img, [1 / 255, 1 / 255, 1 / 255], [0, 0, 0]);
 
 export class Segmenter {
   readonly classes: readonly string[];
@@ -112,8 +95,8 @@ export class Segmenter {
   /** The fixed size [height, width] every image is run at, if any (the option, else the checkpoint's validation size). */
   readonly inputSize?: readonly [number, number];
   private disposed = false;
-  /** Score upsampling + argmax graphs by output size, most recently used last (see upsampledLabels). */
-  private readonly upsamplers = new Map<string, CompiledFunction>();
+  /** Score upsampling + argmax graphs by output size (see upsampled). */
+  private readonly upsamplers = new GraphCache(MAX_UPSAMPLERS);
   /** The guided filter's settings when the segmenter refines edges, else null. */
   readonly refine: Required<GuidedFilterOptions> | null;
 
@@ -187,9 +170,7 @@ export class Segmenter {
   private async upsampled(scores: HostTensor, kind: ScoresKind, img: DecodedImage): Promise<{ labels: Uint8Array; probabilities?: Float32Array }> {
     const { width: w, height: h } = img;
     const key = `${scores.shape.join('x')}→${h}x${w}`;
-    let f = this.upsamplers.get(key);
-    if (f) this.upsamplers.delete(key); // re-inserted below as the most recently used
-    else {
+    const f = await this.upsamplers.get(key, () => {
       const binary = scores.shape[1] === 1;
       const t = this.o.threshold ?? 0.5;
       if (binary && !(t > 0 && t < 1)) throw new Error(`Segmenter: threshold must be in (0, 1), got ${t}`);
@@ -197,13 +178,10 @@ export class Segmenter {
       const cut = kind === 'logits' ? Math.log(t / (1 - t)) : t;
       const probabilities = this.o.probabilities;
       const refine = this.refine;
-      f = compile(
+      return compile(
         (s: Tensor, guide?: Tensor) => {
           if (refine) {
-            // P(last class) at the model's size → refined at the image's, thresholded at 0.5.
-            const p = kind === 'probabilities' ? s.slice(1, -1) : binary ? s.sigmoid() : s.softmax(1).slice(1, -1);
-            const q = guidedRefine(guide!, p, refine);
-            const labels = q.gt(binary ? t : 0.5).squeeze(1).cast('uint8');
+            const { labels, q } = refinedLabels(guide!, s, kind, refine, binary ? t : 0.5);
             if (!probabilities) return labels;
             return [labels, binary ? q : cat([q.neg().add(1), q], 1)];
           }
@@ -214,13 +192,7 @@ export class Segmenter {
         },
         { runtime: this.runtime, threads: this.o.threads, spin: false },
       );
-      if (this.upsamplers.size >= MAX_UPSAMPLERS) {
-        const [oldest, g] = this.upsamplers.entries().next().value!;
-        this.upsamplers.delete(oldest);
-        await g.dispose();
-      }
-    }
-    this.upsamplers.set(key, f);
+    });
     const out = await (this.refine ? f.run(scores, guideImage(img)) : f.run(scores));
     if (!this.o.probabilities) return { labels: (out as HostTensor).data as Uint8Array };
     const [labels, probabilities] = out as [HostTensor, HostTensor];
@@ -240,8 +212,6 @@ export class Segmenter {
   async dispose(): Promise<void> {
     this.disposed = true;
     await this.forward.dispose();
-    const upsamplers = [...this.upsamplers.values()];
-    this.upsamplers.clear();
-    for (const f of upsamplers) await f.dispose();
+    await this.upsamplers.dispose();
   }
 }
