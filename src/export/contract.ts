@@ -8,9 +8,12 @@
  *   input_name, input_shape (JSON; 'batch' for a symbolic batch), input_dtype (float32 | uint8),
  *   input_layout (NCHW | NHWC), input_format (a sentence), output_name, output_shape, output_dtype,
  *   head (logits | probs | labels), weights (float32 | float16 | int8-dynamic | int8-static),
- *   resize (JSON [height, width] images are resized to before padding, or null), padding (a sentence).
+ *   resize (JSON [height, width] images are resized to before padding, or null), padding (a sentence),
+ *   refine (JSON {radius, eps}: the colour guided filter to apply to P(last class), the image as guide,
+ *   before thresholding at 0.5, as the checkpoint's segmenters do; null or absent: none).
  */
 import type { RGB } from '../data/labels/types.js';
+import type { GuidedFilterOptions } from '../inference/guided-filter.js';
 import type { Head, WeightFormat } from './options.js';
 
 export interface ExportContract {
@@ -26,6 +29,12 @@ export interface ExportContract {
   weights: WeightFormat;
   /** [height, width] images are resized to (ignoring aspect) before being padded to the input; null: images that fit are only padded. */
   resizeTo: [number, number] | null;
+  /**
+   * The guided-filter edge refinement the model was validated with (a two-class model with a scores
+   * head; radius in pixels of the model's output), or null. Not part of the graph: the image at full
+   * resolution is the guide, so it runs after the model (ExportedSegmenter does).
+   */
+  refine: Required<GuidedFilterOptions> | null;
 }
 
 /** Input height and width of the contract (the last two NCHW dims, or the middle two NHWC dims). */
@@ -38,6 +47,9 @@ function inputFormat(c: ExportContract): string {
   if (c.input.dtype === 'uint8') return 'uint8 RGB pixels, N×H×W×3 (NHWC: canvas ImageData without its alpha channel); normalisation happens inside the graph';
   return 'float32 RGB, N×C×H×W (NCHW), normalised as (pixel/255 − mean)/std per channel';
 }
+
+const REFINE_FORMAT =
+  "edges refined after the model: P(last class) at the output's size (sigmoid of one logit, softmax of two) is explained in every (2·radius+1)² window as an affine function of the image's RGB in [0, 1] resized to that size (He et al.'s colour guided filter with regularisation eps), and the window-averaged coefficients, resized bilinearly to the image's size, are applied to the full-resolution image; label = refined P > 0.5";
 
 const PADDING = 'images smaller than the input are padded at the bottom and right (normalised value 0, i.e. the mean colour) and the output cropped back; larger ones are first resized to fit keeping their aspect';
 
@@ -62,6 +74,8 @@ export function metadataProps(c: ExportContract): [string, string][] {
     ['weights', c.weights],
     ['resize', JSON.stringify(c.resizeTo)],
     ['padding', c.resizeTo ? `images are resized to ${c.resizeTo[0]}×${c.resizeTo[1]} (bilinear, ignoring aspect), padded at the bottom/right to the input size if smaller, and the output is resized back` : PADDING],
+    ['refine', JSON.stringify(c.refine)],
+    ...(c.refine ? ([['refine_format', REFINE_FORMAT]] as [string, string][]) : []),
   ];
 }
 
@@ -92,5 +106,7 @@ export function contractFromMetadata(entries: readonly [string, string][], sourc
     head: get('head') as Head,
     weights: get('weights') as WeightFormat,
     resizeTo: json('resize'),
+    // Files written before the key existed have no refinement.
+    refine: m.has('refine') ? json('refine') : null,
   };
 }

@@ -23,6 +23,7 @@ import { modelFromCheckpoint as loadModel } from '../segmenter/model-from-checkp
 import { calibrateRanges } from './calibrate.js';
 import type { ExportContract } from './contract.js';
 import { metadataProps } from './contract.js';
+import { guidedFilterSettings } from '../inference/guided-filter.js';
 import { makeBatchDynamic } from './dynamic-batch.js';
 import { prepareInput } from './exported-segmenter.js';
 import { inputNameOf, outputNameOf, traceExportGraph, type GraphSpec } from './export-graph.js';
@@ -167,7 +168,7 @@ export async function exportCheckpoint(ckpt: Checkpoint, o: ExportOptions): Prom
 }
 
 /** What an export needs from a checkpoint's metadata. */
-export type ExportMeta = Pick<CheckpointMeta, 'model' | 'classes' | 'palette' | 'config'>;
+export type ExportMeta = Pick<CheckpointMeta, 'model' | 'classes' | 'palette' | 'config' | 'refine'>;
 
 /**
  * Exports a model already built from `meta` (and holding its weights): what exportCheckpoint does
@@ -221,6 +222,8 @@ export async function exportModel(model: SegmentationModel, meta: ExportMeta, o:
     head,
     weights: 'float32',
     resizeTo: input.resizeTo,
+    // The checkpoint's guided filter, kept where the head gives the scores it refines.
+    refine: meta.refine && head !== 'labels' && k <= 2 ? guidedFilterSettings(meta.refine, `export: the checkpoint's refine`) : null,
   };
   if (o.dynamicBatch) {
     contract.input.shape[0] = 'batch';

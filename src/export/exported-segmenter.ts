@@ -10,13 +10,20 @@
  * - the output is cropped to the image's part; scores (logits, probs) are resized back to the
  *   image size bilinearly and then turned into labels (argmax; K = 1: p > 0.5), labels are resized
  *   back nearest-neighbour — the Segmenter resizes logits, so a 'labels' head differs from it only
- *   at class boundaries when the image is not at the input size.
+ *   at class boundaries when the image is not at the input size;
+ * - with the contract's `refine` (unless turned off), P(last class) is refined by the colour guided
+ *   filter with the image as guide and thresholded at 0.5, by the Segmenter's own graph code
+ *   (refinedLabels), one small graph per image size on the same runtime.
  *
  * A static batch larger than 1 is filled with copies of the image (the first result is used).
  */
 import type { DecodedImage } from '../data/image.js';
 import { resizeBilinear } from '../data/transforms/resample.js';
+import { compile } from '../engine/compile.js';
 import { HostTensor } from '../engine/host-tensor.js';
+import type { Tensor } from '../engine/tensor.js';
+import { GraphCache } from '../inference/graph-cache.js';
+import { guideImage, refinedLabels } from '../inference/guided-filter.js';
 import type { Runtime, Session } from '../engine/runtime/runtime.js';
 import { cropNCHW, padBottomRight, resizeBilinearNCHW } from '../inference/nchw.js';
 import { labelsFromScores } from '../inference/scores.js';
@@ -98,16 +105,29 @@ export interface ExportedSegmentation {
   height: number;
 }
 
+/** Image sizes whose guided-filter graphs an ExportedSegmenter keeps. */
+const MAX_REFINERS = 4;
+
 export class ExportedSegmenter {
+  /** The guided-filter graphs by "content→image" size (see refined). */
+  private readonly refiners = new GraphCache(MAX_REFINERS);
+
   private constructor(
     readonly contract: ExportContract,
     private readonly session: Session,
+    private readonly runtime: Runtime,
+    private readonly threads: number | undefined,
+    /** Whether segment() applies the contract's guided filter. */
+    readonly refines: boolean,
   ) {}
 
-  /** A session on ONNX bytes written by `segkit export` (the contract comes from their metadata). */
-  static async create(bytes: Uint8Array, runtime: Runtime, o: { threads?: number; source?: string } = {}): Promise<ExportedSegmenter> {
+  /**
+   * A session on ONNX bytes written by `segkit export` (the contract comes from their metadata).
+   * `refine: false` leaves out the guided filter the file asks for (its `refine` metadata).
+   */
+  static async create(bytes: Uint8Array, runtime: Runtime, o: { threads?: number; source?: string; refine?: boolean } = {}): Promise<ExportedSegmenter> {
     const contract = contractFromMetadata(readOnnx(bytes).metadata, o.source);
-    return new ExportedSegmenter(contract, await runtime.createSession(bytes, { threads: o.threads }));
+    return new ExportedSegmenter(contract, await runtime.createSession(bytes, { threads: o.threads }), runtime, o.threads, contract.refine !== null && o.refine !== false);
   }
 
   /** The model input for one image (batch filled with copies) and the content size inside it. */
@@ -125,25 +145,43 @@ export class ExportedSegmenter {
   async segment(img: DecodedImage): Promise<ExportedSegmentation> {
     const { input, content } = this.toInput(img);
     const out = await this.run(input);
-    return { labels: this.labelsFrom(out, content, img.height, img.width), width: img.width, height: img.height };
+    const labels = this.refines ? await this.refined(out, content, img) : this.labelsFrom(out, content, img.height, img.width);
+    return { labels, width: img.width, height: img.height };
   }
 
-  /** Post-processing: crop the content, resize back, labels. */
+  /** Post-processing without refinement: crop the content, resize back, labels. */
   labelsFrom(out: HostTensor, [th, tw]: [number, number], h: number, w: number): Uint8Array {
-    const [ih, iw] = inputHW(this.contract);
     if (this.contract.head === 'labels') {
+      const [, iw] = inputHW(this.contract);
       const src = out.data;
       const crop = new Uint8Array(th * tw);
       for (let y = 0; y < th; y++) for (let x = 0; x < tw; x++) crop[y * tw + x] = Number(src[y * iw + x]!);
       return resizeLabelsNearest(crop, th, tw, h, w);
     }
-    const first = new HostTensor(out.f32.subarray(0, out.shape[1]! * ih * iw), [1, out.shape[1]!, ih, iw]);
-    const scores = resizeBilinearNCHW(cropNCHW(first, 0, 0, th, tw), h, w);
+    const scores = resizeBilinearNCHW(this.content(out, th, tw), h, w);
     const labels = labelsFromScores(scores, this.contract.head === 'probs' ? 'probabilities' : 'logits');
     return labels instanceof Uint8Array ? labels : Uint8Array.from(labels);
   }
 
+  /** The first batch item's scores, cropped to the content: 1×K×th×tw. */
+  private content(out: HostTensor, th: number, tw: number): HostTensor {
+    const [ih, iw] = inputHW(this.contract);
+    const first = new HostTensor(out.f32.subarray(0, out.shape[1]! * ih * iw), [1, out.shape[1]!, ih, iw]);
+    return cropNCHW(first, 0, 0, th, tw);
+  }
+
+  /** Labels from the scores refined by the contract's guided filter, the image as guide. */
+  private async refined(out: HostTensor, [th, tw]: [number, number], img: DecodedImage): Promise<Uint8Array> {
+    const { refine, head } = this.contract;
+    const f = await this.refiners.get(`${th}x${tw}→${img.height}x${img.width}`, () =>
+      compile((s: Tensor, guide: Tensor) => refinedLabels(guide, s, head === 'probs' ? 'probabilities' : 'logits', refine!).labels, { runtime: this.runtime, threads: this.threads, spin: false }),
+    );
+    const labels = (await f.run(this.content(out, th, tw), guideImage(img))) as HostTensor;
+    return labels.data as Uint8Array;
+  }
+
   async dispose(): Promise<void> {
     await this.session.release();
+    await this.refiners.dispose();
   }
 }

@@ -24,6 +24,8 @@ export interface ExportedWebOptions extends WasmSettings {
   backend?: WebBackend;
   /** Download progress of the .onnx file, in bytes (`total` is 0 when the server sends no length). */
   onProgress?: (loaded: number, total: number) => void;
+  /** false: leave out the guided-filter edge refinement the file's metadata asks for (default: apply it). */
+  refine?: boolean;
 }
 
 export interface ExportedWebSegmentation extends ExportedSegmentation {
@@ -89,7 +91,7 @@ export async function loadExportedSegmenter(urlOrBytes: string | URL | Uint8Arra
   }
   let exported: ExportedSegmenter;
   try {
-    exported = await ExportedSegmenter.create(bytes, runtime, { threads, source });
+    exported = await ExportedSegmenter.create(bytes, runtime, { threads, source, refine: o.refine });
   } catch (e) {
     throw new Error(`loadExportedSegmenter: cannot load ${source} (${bytes.length} bytes): ${(e as Error).message}`, { cause: e });
   }

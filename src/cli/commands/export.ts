@@ -63,6 +63,7 @@ function printSummary(e: ExportedModel): void {
   if (r.int8Weights) weights += `; ${r.int8Weights.quantized} weight tensor(s) int8 per channel`;
   if (r.int8Activations) weights += `; ${r.int8Activations.tensors} activation(s) QDQ uint8, min/max over ${r.int8Activations.calibrationImages} calibration image(s)`;
   console.log(weights);
+  if (c.refine) console.log(`refine    guided filter (radius ${c.refine.radius}, eps ${c.refine.eps}) after the model, the image as guide: in the 'refine' metadata; ExportedSegmenter and loadExportedSegmenter apply it`);
 }
 
 export const exportCommand: Command = {
@@ -137,6 +138,7 @@ layout, head, segkit version, model) plus config.json and preprocessor_config.js
       throw /^--input|input shape/.test(err.message) ? new UsageError(err.message) : err;
     });
     printSummary(e);
+    if (ckpt.meta.refine && !e.contract.refine) console.log(`refine    the checkpoint's guided filter is not kept: the '${head}' head has no scores to refine (export with --head logits or probs to keep it)`);
     const files = await writeExport(out, e);
     console.log(`wrote ${files.onnx}, ${files.config}, ${files.preprocessor}`);
 
