@@ -12,3 +12,4 @@ export {
   type CityscapesEvaluatorOptions,
 } from './cityscapes.js';
 export { confusionHeatmapSvg, viridis, type HeatmapOptions } from './heatmap.js';
+export { bootstrapMIoU, type BootstrapInterval, type BootstrapOptions } from './bootstrap.js';

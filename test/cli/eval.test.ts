@@ -14,7 +14,9 @@ import { createModel } from '../../src/models/index.js';
 import { manualSeed } from '../../src/nn/init.js';
 import { saveCheckpoint } from '../../src/train/checkpoint.js';
 import { CITYSCAPES_LABELS, cityscapesLabels } from '../../src/data/labels/cityscapes.js';
+import { bootstrapMIoU } from '../../src/metrics/bootstrap.js';
 import { CityscapesEvaluator } from '../../src/metrics/cityscapes.js';
+import { ConfusionMatrix } from '../../src/metrics/confusion.js';
 import { pngGrey, pngGrey16, pngRgb, tempDir, textureImage, writeBandsDataset, writeBytes } from '../data/helpers.js';
 
 async function run(t: TestContext, ...args: string[]): Promise<string> {
@@ -91,6 +93,21 @@ describe('segkit eval', () => {
     assert.deepEqual(slide.confusion.counts, whole.confusion.counts);
   });
 
+  test('--bootstrap: the interval of bootstrapMIoU over matrices recomputed per image from the written label maps', async (t) => {
+    const out = join(tmp.dir, 'bootstrap');
+    const text = await run(t, ckpt, '--data', 'folder', '--data-root', root, '--out', out, '--threads', '1', '--bootstrap', '300');
+    const report = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8')) as Report & { bootstrap: { low: number; high: number; resamples: number } };
+    const perImage: ConfusionMatrix[] = [];
+    for (const stem of val) {
+      const [p, g] = await Promise.all([decodeLabel(join(out, 'labels', `${stem}.png`)), decodeLabel(join(root, 'masks', `${stem}.png`))]);
+      perImage.push(new ConfusionMatrix(3).update(p.data, g.data));
+    }
+    const want = bootstrapMIoU(perImage, { resamples: 300 });
+    assert.deepEqual([report.bootstrap.low, report.bootstrap.high, report.bootstrap.resamples], [want.low, want.high, 300]);
+    assert.ok(want.low < want.high, 'five different images give an interval of some width');
+    assert.match(text, new RegExp(`mIoU 95 % bootstrap interval over the 5 images \\(300 resamples, seed 0\\): ${(want.low * 100).toFixed(2)} to ${(want.high * 100).toFixed(2)} %`));
+  });
+
   test('Cityscapes: the official protocol on label ids and instance ids, as CityscapesEvaluator counts the written label-id maps', async (t) => {
     // A two-image Cityscapes layout with random label ids; instance ids split instance classes in halves.
     const cs = join(tmp.dir, 'cityscapes');
@@ -128,5 +145,6 @@ describe('segkit eval', () => {
     await assert.rejects(run(t, ckpt, '--data', 'folder', '--data-root', root, '--mode', 'slide'), (e: Error) => e instanceof UsageError && /--mode slide needs --crop and --stride/.test(e.message));
     await assert.rejects(run(t, ckpt, '--data', 'folder', '--data-root', root, '--mode', 'slide', '--crop', '32', '--stride', '8x8'), /--crop must be HxW/);
     await assert.rejects(run(t, ckpt, '--data-root', root), /--data is required/);
+    await assert.rejects(run(t, ckpt, '--data', 'folder', '--data-root', root, '--bootstrap', 'many'), (e: Error) => e instanceof UsageError && /--bootstrap must be a positive whole number of resamples \(e.g. 2000\), got 'many'/.test(e.message));
   });
 });

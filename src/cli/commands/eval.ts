@@ -17,6 +17,7 @@ import { nodeRuntime } from '../../engine/runtime/node.js';
 import { MMSEG_TTA_RATIOS, type SlideMode, type WholeMode } from '../../inference/run.js';
 import { writeFileAtomic } from '../../io/atomic-file.js';
 import { CityscapesEvaluator, formatCityscapesResult, type CityscapesResult } from '../../metrics/cityscapes.js';
+import { bootstrapMIoU } from '../../metrics/bootstrap.js';
 import { ConfusionMatrix } from '../../metrics/confusion.js';
 import { writeConfusionHeatmap } from '../../metrics/heatmap-node.js';
 import { computeMetrics, formatMetricsTable } from '../../metrics/segmentation-metrics.js';
@@ -57,7 +58,7 @@ export const evalCommand: Command = {
   summary: 'evaluate a checkpoint on a dataset split: per-class IoU table, eval.json, confusion heatmap',
   usage: `Usage: segkit eval [config] <checkpoint|model-name> [--data DATASET] [--data-root DIR] [--split val]
                    [--mode whole|slide] [--crop HxW] [--stride HxW] [--tta] [--crf] [--out DIR] [--label-ids]
-                   [--refine R,EPS|on|off] [--threads N] [--limit N]
+                   [--refine R,EPS|on|off] [--bootstrap N] [--threads N] [--limit N]
 
   config       a built-in config name or JSON file (default: the config stored in the checkpoint)
   checkpoint   a segkit checkpoint (.safetensors written by segkit train) or a shipped model name
@@ -70,12 +71,14 @@ export const evalCommand: Command = {
   --crf        post-process logits with the mean-field CRF (FastSeg's crfseg layer, its defaults)
   --refine     guided-filter edge refinement of two-class models: R,EPS (radius in the model's
                pixels, e.g. 8,1e-3), 'on' or 'off' (default: what the model was shipped with)
+  --bootstrap  also give the 95 % interval of mIoU over the images: N resamples of the split's images
+               drawn with replacement (seed 0), e.g. 2000; how far a score on a small split can move
   --out        also write labels/<stem>.png (train ids; Cityscapes label ids with --label-ids) and
                overlay/<stem>.jpg; eval.json and confusion.png go there too (default: beside the checkpoint)
   --limit      evaluate only the first N images (a quick look)`,
   async run(args) {
     const { positional, options } = parseArgs(args, {
-      options: ['data', 'data-root', 'split', 'mode', 'crop', 'stride', 'out', 'threads', 'limit', 'refine'],
+      options: ['data', 'data-root', 'split', 'mode', 'crop', 'stride', 'out', 'threads', 'limit', 'refine', 'bootstrap'],
       flags: ['tta', 'crf', 'label-ids'],
     });
     if (positional.length < 1 || positional.length > 2) throw new UsageError(`expected [config] <checkpoint>, got ${positional.length} arguments`);
@@ -116,6 +119,10 @@ export const evalCommand: Command = {
 
     const limit = options.limit === undefined ? ds.length : Math.min(ds.length, Number(options.limit));
     const cm = new ConfusionMatrix(labels.numClasses, labels.ignoreIndex);
+    // With --bootstrap, one matrix per image as well, to resample.
+    const resamples = options.bootstrap === undefined ? undefined : Number(options.bootstrap);
+    if (resamples !== undefined && !(Number.isInteger(resamples) && resamples >= 1)) throw new UsageError(`--bootstrap must be a positive whole number of resamples (e.g. 2000), got '${options.bootstrap}'`);
+    const perImage: ConfusionMatrix[] | null = resamples ? [] : null;
     // Cityscapes also gets the official protocol (label ids, void never a false positive, iIoU).
     let cityscapes: CityscapesEvaluator | null = null;
     const progress = new Progress({ label: `eval ${dataset} ${split}`, total: limit, logEvery: 20 });
@@ -128,7 +135,11 @@ export const evalCommand: Command = {
         // Datasets decode to uint8 RGB (only Normalize makes float pixels, and no pipeline runs here).
         const image = { data: sample.image as Uint8Array, width: sample.width, height: sample.height, channels: 3 };
         const r = await segmenter.segment(image);
-        cm.update(r.labels, sample.label);
+        if (perImage) {
+          const one = new ConfusionMatrix(labels.numClasses, labels.ignoreIndex).update(r.labels, sample.label);
+          perImage.push(one);
+          cm.merge(one);
+        } else cm.update(r.labels, sample.label);
         if (labels.name === 'cityscapes') {
           const gt = await cityscapesGroundTruth(ds.entries[i]!.label);
           cityscapes ??= new CityscapesEvaluator({ instanceLevel: gt.instanceIds !== undefined });
@@ -151,6 +162,8 @@ export const evalCommand: Command = {
     const seconds = (performance.now() - t0) / 1000;
     const m = computeMetrics(cm, labels.classes);
     console.log(formatMetricsTable(m));
+    const bootstrap = perImage ? bootstrapMIoU(perImage, { resamples }) : null;
+    if (bootstrap) console.log(`mIoU 95 % bootstrap interval over the ${limit} images (${bootstrap.resamples} resamples, seed ${bootstrap.seed}): ${(bootstrap.low * 100).toFixed(2)} to ${(bootstrap.high * 100).toFixed(2)} %`);
     const cs: CityscapesResult | null = cityscapes?.result() ?? null;
     if (cs) console.log(`\ncityscapesScripts protocol:\n${formatCityscapesResult(cs)}`);
     const dir = out ?? dirname(ckptPath);
@@ -173,6 +186,7 @@ export const evalCommand: Command = {
       mDice: m.mDice,
       mFscore: m.mFscore,
       perClass: m.perClass,
+      ...(bootstrap ? { bootstrap } : {}),
       confusion: { rows: 'ground truth', columns: 'prediction', classes: labels.classes, counts: Array.from(cm.counts) },
       ...(cs ? { cityscapes: cs } : {}),
     };
