@@ -13,7 +13,7 @@
  *   before thresholding at 0.5, as the checkpoint's segmenters do; null or absent: none).
  */
 import type { RGB } from '../data/labels/types.js';
-import type { GuidedFilterOptions } from '../inference/guided-filter.js';
+import { guidedFilterSettings, type GuidedFilterOptions } from '../inference/guided-filter.js';
 import type { Head, WeightFormat } from './options.js';
 
 export interface ExportContract {
@@ -106,7 +106,13 @@ export function contractFromMetadata(entries: readonly [string, string][], sourc
     head: get('head') as Head,
     weights: get('weights') as WeightFormat,
     resizeTo: json('resize'),
-    // Files written before the key existed have no refinement.
-    refine: m.has('refine') ? json('refine') : null,
+    refine: refineOf(m.has('refine') ? json<GuidedFilterOptions | null>('refine') : null, source),
   };
+}
+
+/** The 'refine' entry checked (files written before the key existed have none). */
+function refineOf(v: GuidedFilterOptions | null, source: string): Required<GuidedFilterOptions> | null {
+  if (v === null) return null;
+  if (typeof v !== 'object' || Array.isArray(v)) throw new Error(`${source}: metadata 'refine' should be {"radius": R, "eps": E} or null, got ${JSON.stringify(v)}`);
+  return guidedFilterSettings(v, `${source}: metadata 'refine'`);
 }

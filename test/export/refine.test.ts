@@ -3,7 +3,7 @@
 // model. Checked against the float64 reference filter (test/reference/guided-filter.ts) run on the
 // file's own raw scores, for a logits and a probs head, at an image size other than the input's;
 // `refine: false` gives the unrefined labels; a 'labels' head (no scores to refine) and files written
-// before the key existed carry none.
+// before the key existed carry none; a bad entry names the file.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { DecodedImage } from '../../src/data/image.js';
@@ -68,12 +68,15 @@ describe('export keeps the guided-filter refinement', () => {
     });
   }
 
-  test("a 'labels' head has no scores to refine: no refinement in the file; older files without the key read as none", async () => {
+  test("a 'labels' head has no scores to refine: no refinement in the file; older files without the key read as none; bad entries are named", async () => {
     const e = await exportCheckpoint(personCheckpoint(), { runtime: nodeRuntime, threads: 1, head: 'labels' });
     assert.equal(e.contract.refine, null);
     assert.equal(new Map(readOnnx(e.bytes).metadata).get('refine'), 'null');
     const logits = await exportCheckpoint(personCheckpoint(), { runtime: nodeRuntime, threads: 1 });
     const older = readOnnx(logits.bytes).metadata.filter(([k]) => k !== 'refine' && k !== 'refine_format');
     assert.equal(contractFromMetadata(older).refine, null);
+    const bad = (v: string) => contractFromMetadata([...older, ['refine', v]], 'm.onnx');
+    assert.throws(() => bad('{"radius": 0, "eps": 0.01}'), /m\.onnx: metadata 'refine': guided filter radius must be a positive integer \(pixels\), got 0/);
+    assert.throws(() => bad('[8, 0.01]'), /m\.onnx: metadata 'refine' should be \{"radius": R, "eps": E\} or null, got \[8,0.01\]/);
   });
 });
