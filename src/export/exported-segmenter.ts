@@ -25,7 +25,7 @@ import type { Runtime, Session } from '../engine/runtime/runtime.js';
 import type { Tensor } from '../engine/tensor.js';
 import { GraphCache } from '../inference/graph-cache.js';
 import { guideImage, refinedLabels } from '../inference/guided-filter.js';
-import { cropNCHW, padBottomRight, resizeBilinearNCHW } from '../inference/nchw.js';
+import { cropNCHW, padBottomRight, planarRgb, resizeBilinearNCHW } from '../inference/nchw.js';
 import { labelsFromScores } from '../inference/scores.js';
 import { contractFromMetadata, inputHW, type ExportContract } from './contract.js';
 import { readOnnx } from './onnx-read.js';
@@ -82,14 +82,8 @@ export function prepareInput(c: ExportContract, img: DecodedImage): { input: Hos
     return { input: new HostTensor(out, [n, ih, iw, 3], 'uint8'), content: [th, tw] };
   }
   // Float input: the Segmenter's arithmetic (normalise, then resize, then pad with 0).
-  const plane = w * h;
-  const x = new Float32Array(3 * plane);
-  for (let ch = 0; ch < 3; ch++) {
-    const scale = 1 / (255 * c.std[ch]!);
-    const shift = c.mean[ch]! / c.std[ch]!;
-    for (let p = 0; p < plane; p++) x[ch * plane + p] = rgb[p * 3 + ch]! * scale - shift;
-  }
-  let t = resizeBilinearNCHW(new HostTensor(x, [1, 3, h, w]), th, tw);
+  const x = planarRgb({ data: rgb, width: w, height: h, channels: 3 }, c.std.map((s) => 1 / (255 * s)), c.mean.map((m, ch) => m / c.std[ch]!));
+  let t = resizeBilinearNCHW(x, th, tw);
   t = padBottomRight(t, ih, iw, 0);
   if (n > 1) {
     const d = new Float32Array(n * t.size);

@@ -27,10 +27,6 @@ export class GraphCache {
     return f;
   }
 
-  get size(): number {
-    return this.graphs.size;
-  }
-
   /** Releases every graph. */
   async dispose(): Promise<void> {
     const graphs = [...this.graphs.values()];
